@@ -1,0 +1,146 @@
+#include "event_loop.hpp"
+
+#include <liburing.h>
+#include <poll.h>
+
+#include <utility>
+
+#include "log.hpp"
+
+namespace hw {
+
+namespace {
+
+// user_data layout: low 32 bits slot, high 32 bits generation. Zero is reserved for our own
+// cancel requests, whose completions carry no callback.
+constexpr std::uint64_t no_callback = 0;
+
+std::uint64_t pack(op_id id) {
+    return (static_cast<std::uint64_t>(id.generation) << 32) | id.slot;
+}
+op_id unpack(std::uint64_t data) {
+    return {static_cast<std::uint32_t>(data), static_cast<std::uint32_t>(data >> 32)};
+}
+
+}  // namespace
+
+struct event_loop::impl {
+    struct slot {
+        std::uint32_t generation = 1;  // never 0, so user_data is never no_callback
+        bool busy = false;             // the kernel still owns this slot
+        callback cb;                   // empty once cancelled
+        __kernel_timespec timeout{};   // storage the kernel reads for timers
+    };
+
+    io_uring ring{};
+    std::vector<slot> slots;
+    std::vector<std::uint32_t> free_slots;
+
+    ~impl() { io_uring_queue_exit(&ring); }
+
+    io_uring_sqe* get_sqe() {
+        io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+        if (sqe) return sqe;
+        io_uring_submit(&ring);  // the submission queue is full: flush it and retry
+        return io_uring_get_sqe(&ring);
+    }
+};
+
+event_loop::event_loop(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+event_loop::~event_loop() = default;
+
+result<std::unique_ptr<event_loop>> event_loop::create(unsigned capacity) {
+    auto p = std::make_unique<impl>();
+    // The completion queue must hold every pending operation plus their cancellations.
+    io_uring_params params{};
+    params.flags = IORING_SETUP_CQSIZE;
+    params.cq_entries = capacity * 2;
+    unsigned sq_entries = std::min(capacity, 256u);
+    int res = io_uring_queue_init_params(sq_entries, &p->ring, &params);
+    if (res < 0) return fail(neg_errno(res));
+    p->slots.resize(capacity);
+    p->free_slots.reserve(capacity);
+    for (std::uint32_t i = capacity; i > 0; --i) p->free_slots.push_back(i - 1);
+    return std::unique_ptr<event_loop>(new event_loop(std::move(p)));
+}
+
+result<op_id> event_loop::poll_readable(int fd, callback cb) noexcept {
+    if (impl_->free_slots.empty()) return fail(std::errc::resource_unavailable_try_again);
+    io_uring_sqe* sqe = impl_->get_sqe();
+    if (!sqe) return fail(std::errc::resource_unavailable_try_again);
+    std::uint32_t index = impl_->free_slots.back();
+    impl_->free_slots.pop_back();
+    auto& s = impl_->slots[index];
+    s.busy = true;
+    s.cb = std::move(cb);
+    ++in_use_;
+    op_id id{index, s.generation};
+    io_uring_prep_poll_add(sqe, fd, POLLIN);
+    io_uring_sqe_set_data64(sqe, pack(id));
+    return id;
+}
+
+result<op_id> event_loop::after(std::chrono::nanoseconds delay, callback cb) noexcept {
+    if (impl_->free_slots.empty()) return fail(std::errc::resource_unavailable_try_again);
+    io_uring_sqe* sqe = impl_->get_sqe();
+    if (!sqe) return fail(std::errc::resource_unavailable_try_again);
+    std::uint32_t index = impl_->free_slots.back();
+    impl_->free_slots.pop_back();
+    auto& s = impl_->slots[index];
+    s.busy = true;
+    s.cb = std::move(cb);
+    ++in_use_;
+    if (delay.count() < 0) delay = {};
+    s.timeout.tv_sec = delay.count() / 1'000'000'000;
+    s.timeout.tv_nsec = delay.count() % 1'000'000'000;
+    op_id id{index, s.generation};
+    io_uring_prep_timeout(sqe, &s.timeout, 0, 0);
+    io_uring_sqe_set_data64(sqe, pack(id));
+    return id;
+}
+
+void event_loop::cancel(op_id& id) noexcept {
+    op_id target = std::exchange(id, op_id{});
+    if (!target || target.slot >= impl_->slots.size()) return;
+    auto& s = impl_->slots[target.slot];
+    if (!s.busy || s.generation != target.generation || !s.cb) return;
+    s.cb = nullptr;  // the slot stays busy until the kernel reports the cancelled operation
+    io_uring_sqe* sqe = impl_->get_sqe();
+    if (!sqe) return;  // cannot happen after get_sqe's flush; the operation then just fires late
+    io_uring_prep_cancel64(sqe, pack(target), 0);
+    io_uring_sqe_set_data64(sqe, no_callback);
+}
+
+bool event_loop::run_once() noexcept {
+    io_uring_cqe* cqe = nullptr;
+    int res = io_uring_submit_and_wait(&impl_->ring, 1);
+    if (res < 0 && res != -EINTR && res != -EBUSY) {
+        log::error("unable to wait for io_uring completions: {}", neg_errno(res).message());
+        return false;
+    }
+    // Drain everything available. Callbacks may queue new operations; those are submitted on
+    // the next round.
+    while (io_uring_peek_cqe(&impl_->ring, &cqe) == 0) {
+        std::uint64_t data = io_uring_cqe_get_data64(cqe);
+        int cqe_res = cqe->res;
+        io_uring_cqe_seen(&impl_->ring, cqe);
+        if (data == no_callback) continue;
+        op_id id = unpack(data);
+        if (id.slot >= impl_->slots.size()) continue;
+        auto& s = impl_->slots[id.slot];
+        if (!s.busy || s.generation != id.generation) continue;
+        callback cb = std::move(s.cb);
+        s.cb = nullptr;
+        s.busy = false;
+        ++s.generation;
+        if (s.generation == 0) s.generation = 1;
+        impl_->free_slots.push_back(id.slot);
+        --in_use_;
+        if (!cb) continue;  // cancelled
+        if (cqe_res == -ETIME) cqe_res = 0;  // an expired timer is its success
+        cb(cqe_res);
+    }
+    return true;
+}
+
+}  // namespace hw

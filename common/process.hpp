@@ -1,0 +1,68 @@
+// process: starting programs and handling processes by pidfd.
+//
+// spawn() forks and execs one program with a precise descriptor layout and reports which step
+// failed in the child (chdir, setsid, dup2, setgid, setuid, cgroup, exec) through a
+// close-on-exec pipe: if exec succeeds the pipe closes with nothing written. The parent waits
+// only for that exec, never for the program. The child starts with an empty signal mask and
+// default dispositions whatever the parent had (a PID 1 blocks and ignores most signals).
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "error.hpp"
+#include "unique_fd.hpp"
+
+namespace hw {
+
+enum class spawn_stage { fork, pipe, signals, setsid, chdir, fds, cgroup, setgid, setuid, exec };
+std::string_view stage_name(spawn_stage s) noexcept;
+
+struct spawn_request {
+    std::vector<std::string> argv;      // argv[0] is searched in PATH unless it contains '/'
+    std::optional<std::vector<std::string>> env;  // unset: inherit the parent's environment
+    std::string cwd;                    // empty: leave as is
+    // Descriptors for the child's 0, 1, 2 (borrowed); -1 opens /dev/null there.
+    std::array<int, 3> stdio{-1, -1, -1};
+    // Further (parent fd, child fd) pairs, child fds >= 3. Everything else is closed on exec.
+    std::vector<std::pair<int, int>> extra_fds;
+    bool new_session = true;
+    int cgroup_procs_fd = -1;           // if set, the child writes itself into this cgroup.procs
+    std::optional<uid_t> uid;
+    std::optional<gid_t> gid;
+};
+
+struct spawn_failure {
+    spawn_stage stage;
+    std::error_code error;
+};
+
+struct child_process {
+    pid_t pid = -1;
+    unique_fd pidfd;  // may be empty on kernels without pidfd_open (then poll via SIGCHLD)
+};
+
+// Starts the program. On failure nothing is left running: a child that failed is reaped.
+std::expected<child_process, spawn_failure> spawn(const spawn_request& req) noexcept;
+
+// Thin, error-returning wrappers over the pidfd system calls.
+result<unique_fd> pidfd_open(pid_t pid) noexcept;
+result<void> pidfd_signal(int pidfd, int sig) noexcept;
+
+// Reaps one exited child without blocking: nullopt when none is waiting.
+struct reaped {
+    pid_t pid;
+    int status;  // as from waitpid()
+};
+std::optional<reaped> reap_one() noexcept;
+
+// "exited 3", "killed by SIGKILL", "killed by SIGSEGV (core dumped)".
+std::string describe_wait_status(int status);
+
+}  // namespace hw

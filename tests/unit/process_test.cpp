@@ -1,0 +1,87 @@
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ostream>
+
+#include "common/process.hpp"
+
+namespace {
+int wait_for(pid_t pid) {
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    return status;
+}
+}  // namespace
+
+TEST_CASE("spawn runs the program with the requested stdout and reports its exit") {
+    int p[2];
+    REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+    hw::unique_fd r(p[0]), w(p[1]);
+    hw::spawn_request req;
+    req.argv = {"sh", "-c", "echo hello; exit 3"};
+    req.stdio = {-1, w.get(), -1};
+    auto child = hw::spawn(req);
+    REQUIRE(child);
+    w.reset();
+    char buf[16] = {};
+    CHECK(::read(r.get(), buf, sizeof buf) == 6);
+    CHECK(std::string(buf) == "hello\n");
+    CHECK(hw::describe_wait_status(wait_for(child->pid)) == "exited 3");
+}
+
+TEST_CASE("a missing program fails at the exec stage with ENOENT and leaves no child") {
+    hw::spawn_request req;
+    req.argv = {"/nonexistent/program"};
+    auto child = hw::spawn(req);
+    REQUIRE(!child);
+    CHECK(child.error().stage == hw::spawn_stage::exec);
+    CHECK(child.error().error == std::errc::no_such_file_or_directory);
+    CHECK(waitpid(-1, nullptr, WNOHANG) < 0);  // ECHILD: the failed child was reaped
+}
+
+TEST_CASE("a bad working directory fails at the chdir stage") {
+    hw::spawn_request req;
+    req.argv = {"true"};
+    req.cwd = "/nonexistent/dir";
+    auto child = hw::spawn(req);
+    REQUIRE(!child);
+    CHECK(hw::stage_name(child.error().stage) == "chdir");
+}
+
+TEST_CASE("extra descriptors land on the requested numbers even when they collide") {
+    int p[2];
+    REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+    hw::unique_fd r(p[0]), w(p[1]);
+    hw::spawn_request req;
+    req.argv = {"sh", "-c", "echo via-fd4 >&4"};
+    req.extra_fds = {{w.get(), 4}};
+    auto child = hw::spawn(req);
+    REQUIRE(child);
+    w.reset();
+    char buf[16] = {};
+    CHECK(::read(r.get(), buf, sizeof buf) == 8);
+    CHECK(std::string(buf) == "via-fd4\n");
+    wait_for(child->pid);
+}
+
+TEST_CASE("the pidfd of a spawned child becomes readable when it exits") {
+    hw::spawn_request req;
+    req.argv = {"true"};
+    auto child = hw::spawn(req);
+    REQUIRE(child);
+    REQUIRE(child->pidfd);
+    pollfd pfd{child->pidfd.get(), POLLIN, 0};
+    CHECK(poll(&pfd, 1, 5000) == 1);
+    auto r = hw::reap_one();
+    REQUIRE(r);
+    CHECK(r->pid == child->pid);
+    CHECK(WIFEXITED(r->status));
+}
+
+TEST_CASE("a signalled child is described with its signal name") {
+    CHECK(hw::describe_wait_status(SIGKILL) == "killed by SIGKILL");
+    CHECK(hw::describe_wait_status(0x300) == "exited 3");
+}
