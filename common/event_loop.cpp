@@ -65,6 +65,14 @@ result<std::unique_ptr<event_loop>> event_loop::create(unsigned capacity) {
 }
 
 result<op_id> event_loop::poll_readable(int fd, callback cb) noexcept {
+    return poll(fd, POLLIN, std::move(cb));
+}
+
+result<op_id> event_loop::poll_writable(int fd, callback cb) noexcept {
+    return poll(fd, POLLOUT, std::move(cb));
+}
+
+result<op_id> event_loop::poll(int fd, unsigned mask, callback cb) noexcept {
     if (impl_->free_slots.empty()) return fail(std::errc::resource_unavailable_try_again);
     io_uring_sqe* sqe = impl_->get_sqe();
     if (!sqe) return fail(std::errc::resource_unavailable_try_again);
@@ -75,7 +83,7 @@ result<op_id> event_loop::poll_readable(int fd, callback cb) noexcept {
     s.cb = std::move(cb);
     ++in_use_;
     op_id id{index, s.generation};
-    io_uring_prep_poll_add(sqe, fd, POLLIN);
+    io_uring_prep_poll_add(sqe, fd, mask);
     io_uring_sqe_set_data64(sqe, pack(id));
     return id;
 }

@@ -3,6 +3,7 @@
 // It multiplexes three kinds of operation, each with a callback run on completion:
 //   - poll_readable(fd):  one-shot readiness of a descriptor (signalfd, pidfd exit, pipe,
 //                         socket, FIFO). The callback then does a non-blocking read itself;
+//   - poll_writable(fd):  one-shot writability, for senders that met EAGAIN;
 //   - after(duration):    a one-shot relative timer (CLOCK_MONOTONIC);
 //   - cancel(id):         withdraws a pending operation; its callback will not run.
 // Callbacks receive the completion result (>= 0 success, or -errno; a timer that expires
@@ -42,6 +43,7 @@ public:
     event_loop& operator=(const event_loop&) = delete;
 
     result<op_id> poll_readable(int fd, callback cb) noexcept;
+    result<op_id> poll_writable(int fd, callback cb) noexcept;
     result<op_id> after(std::chrono::nanoseconds delay, callback cb) noexcept;
     // Safe with stale or empty ids. The callback is destroyed without being called.
     void cancel(op_id& id) noexcept;
@@ -54,6 +56,7 @@ public:
 
 private:
     struct impl;
+    result<op_id> poll(int fd, unsigned mask, callback cb) noexcept;
     explicit event_loop(std::unique_ptr<impl> p);
     std::unique_ptr<impl> impl_;
     std::size_t in_use_ = 0;
