@@ -5,8 +5,8 @@ Usage: check_units.py SOURCE-ROOT
 Builds a sysroot in a temp dir (units/ copied to /usr/share/service-bundles, fstab-bundles run
 on a sample fstab into /etc/service-bundles), resolves every link inside that sysroot, and
 checks: bundle layout and scripts (sh -n under dash and busybox sh), install-time links match the
-run-time ones, and, computing jobs the way system-control does (nosh's rules: wants/ and
-conflicts/ for starts, required-by/ for stops; after/ and before/ order bundles in the job, with
+run-time ones, and, computing jobs the way system-control does (ctl/plan.hpp: wants/, requires/ and
+conflicts/ for starts, required-by/ and requires/ for stops; after/ and before/ order bundles in the job, with
 the order between two stops reversed), that the jobs have no ordering cycle and that key
 orderings hold. Prints one line per failure and exits 1 if any.
 """
@@ -111,8 +111,10 @@ def rel(sr, path, d):
             if not e.startswith(".")]
 
 
-def job(sr, starts):
-    """Returns {path: 'start'|'stop'} as system-control computes the closure."""
+def job(sr, starts, bundles):
+    """Returns {path: 'start'|'stop'} as system-control computes the closure (ctl/plan.hpp):
+    start X starts X/wants/, X/requires/ and every Y with X in Y/required-by/, and stops
+    X/conflicts/; stop X stops X/required-by/ and every Y with X in Y/requires/."""
     want = {}
     todo = [(sr.resolve(s), "start") for s in starts]
     while todo:
@@ -123,10 +125,12 @@ def job(sr, starts):
             continue
         want[p] = w
         if w == "start":
-            todo += [(q, "start") for q in rel(sr, p, "wants")]
+            todo += [(q, "start") for q in rel(sr, p, "wants") + rel(sr, p, "requires")]
+            todo += [(y, "start") for y in bundles if p in rel(sr, y, "required-by")]
             todo += [(q, "stop") for q in rel(sr, p, "conflicts")]
         else:
             todo += [(q, "stop") for q in rel(sr, p, "required-by")]
+            todo += [(y, "stop") for y in bundles if p in rel(sr, y, "requires")]
     return want
 
 
@@ -260,7 +264,7 @@ def main():
         }
         computed = {}
         for jn, starts in jobs.items():
-            want = job(sr, [f"{T}/{s}" for s in starts])
+            want = job(sr, [f"{T}/{s}" for s in starts], [sr.resolve(b) for b in all_bundles])
             edges = waits(sr, want)
             computed[jn] = (want, edges)
             cyc = find_cycle(edges)
