@@ -13,6 +13,7 @@ done
 new_sleep=$(hw_main_pid sleep)
 new_process() { [ -n "$new_sleep" ] && [ "$new_sleep" != "$old_sleep" ]; }
 hw_check "hw-daemon runs a new process ($old_sleep -> $new_sleep)" new_process
-hw_check "service-manager runs again" hw_main_pid service-manager >/dev/null
+manager_runs() { hw_main_pid service-manager >/dev/null; }
+hw_check "service-manager runs again" manager_runs
 echo "HW-MARK: recovered at uptime $(hw_uptime)"
 hw_done poweroff
