@@ -57,6 +57,15 @@ boot() {
 
 in_ns() { nsenter -t "$P1" -U -m -p --preserve-credentials -- "$@"; }
 
+eventually() {  # eventually SECONDS CMD...: retries CMD until it succeeds (0) or time is up (1)
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.02
+    done
+}
+
 wait_for() {  # wait_for DESCRIPTION SECONDS CMD...
     local what=$1 limit=$2
     shift 2
