@@ -1,0 +1,110 @@
+"""Reading /proc on the host about the processes of one namespace.
+
+Pids here are host pids. A namespace's processes are PID 1's descendants (found through
+/proc/PID/task/TID/children); ns_pid() gives a process's pid inside its namespace. Readers
+return None for a process that vanished meanwhile.
+"""
+import os
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+
+
+def children(pid):
+    out = []
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return out
+    for tid in tids:
+        text = _read(f"/proc/{pid}/task/{tid}/children")
+        if text:
+            out.extend(int(p) for p in text.split())
+    return out
+
+
+def descendants(pid):
+    """pid and all its descendants (host pids), parents before children."""
+    out, todo, seen = [], [pid], set()
+    while todo and len(out) < 200000:  # bounded: far more than any run creates
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        out.append(p)
+        todo.extend(children(p))
+    return out
+
+
+def comm(pid):
+    text = _read(f"/proc/{pid}/comm")
+    return text.strip() if text else None
+
+
+def ns_pid(pid):
+    """The pid of host process `pid` in its innermost PID namespace."""
+    text = _read(f"/proc/{pid}/status")
+    if text is None:
+        return None
+    for line in text.splitlines():
+        if line.startswith("NSpid:"):
+            return int(line.split()[-1])
+    return None
+
+
+def pid_ns_inode(pid):
+    try:
+        return os.stat(f"/proc/{pid}/ns/pid").st_ino
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+def memory_kb(pid):
+    """(rss_kb, pss_kb) from smaps_rollup."""
+    text = _read(f"/proc/{pid}/smaps_rollup")
+    if text is None:
+        return None
+    rss = pss = None
+    for line in text.splitlines():
+        if line.startswith("Rss:"):
+            rss = int(line.split()[1])
+        elif line.startswith("Pss:"):
+            pss = int(line.split()[1])
+    return (rss, pss) if rss is not None and pss is not None else None
+
+
+def cpu_ticks(pid, with_children=True):
+    """utime+stime (+cutime+cstime: the reaped children's) of a process, in clock ticks."""
+    text = _read(f"/proc/{pid}/stat")
+    if text is None:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    # fields[0] is field 3 (state); utime is field 14 -> index 11.
+    t = int(fields[11]) + int(fields[12])
+    if with_children:
+        t += int(fields[13]) + int(fields[14])
+    return t
+
+
+def context_switches(pid):
+    """Voluntary + involuntary context switches of all threads of a process."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return None
+    for tid in tids:
+        text = _read(f"/proc/{pid}/task/{tid}/status")
+        if text is None:
+            continue
+        for line in text.splitlines():
+            if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                total += int(line.split()[1])
+    return total
