@@ -3,9 +3,9 @@
 //
 //   bench-orphans N
 //
-// Run inside the PID namespace (bench/run enters it with nsenter). For each of N: fork a child
-// that forks a grandchild and exits; once the child is reaped here, its grandchild has been
-// reparented to PID 1. Every grandchild blocks reading a pipe whose only writer is this
+// Run inside the PID namespace (bench/run enters it with nsenter). Children are forked one at a
+// time; each forks up to 100 grandchildren, reports their pids and exits; once the child is
+// reaped here, its grandchildren have been reparented to PID 1. Every grandchild blocks reading a pipe whose only writer is this
 // process. Then the clock starts and the writer is closed: all N grandchildren exit at once
 // and become PID 1's zombies. The clock stops when none of their pids exists any more
 // (kill(pid, 0) fails with ESRCH: reaped). That check is a sweep over the pids not yet seen
@@ -23,6 +23,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 #include <vector>
@@ -57,13 +58,20 @@ bool make_pipe(pipe_pair& p) {
     ::_exit(0);
 }
 
-// The child: fork the grandchild, report its pid on report_fd, exit (orphaning it).
-[[noreturn]] void child_body(int release_read, int release_write, int report_fd) {
-    ::close(release_write);  // in the forked copy only: the grandchild must not hold the writer
-    pid_t g = ::fork();
-    if (g == 0) orphan_body(release_read);
-    if (g > 0 && ::write(report_fd, &g, sizeof g) != sizeof g) ::_exit(2);
-    ::_exit(g > 0 ? 0 : 1);
+constexpr long batch = 100;
+
+// The child: fork `count` grandchildren, report their pids in one write on report_fd (atomic:
+// under PIPE_BUF), exit (orphaning them).
+[[noreturn]] void child_body(long count, int release_read, int release_write, int report_fd) {
+    ::close(release_write);  // in the forked copy only: the grandchildren must not hold it
+    pid_t pids[batch];
+    for (long i = 0; i < count; ++i) {
+        pids[i] = ::fork();
+        if (pids[i] == 0) orphan_body(release_read);
+        if (pids[i] < 0) ::_exit(1);  // those made so far exit with the writer's end
+    }
+    auto bytes = static_cast<ssize_t>(sizeof(pid_t) * static_cast<std::size_t>(count));
+    ::_exit(::write(report_fd, pids, static_cast<std::size_t>(bytes)) == bytes ? 0 : 2);
 }
 
 }  // namespace
@@ -88,25 +96,28 @@ int main(int argc, char** argv) {
     std::vector<pid_t> orphans;
     orphans.reserve(static_cast<std::size_t>(n));
     double t_create = now_ms();
-    for (long i = 0; i < n; ++i) {
+    for (long made = 0; made < n;) {
+        long count = std::min(batch, n - made);
         pid_t c = ::fork();
         if (c < 0) {
-            fmt::print(stderr, "bench-orphans: unable to fork orphan {}: {}\n", i,
-                       std::strerror(errno));
+            fmt::print(stderr, "bench-orphans: unable to fork: {}\n", std::strerror(errno));
             return 1;  // the orphans made so far exit when this process (the writer) is gone
         }
-        if (c == 0) child_body(release.read_end.get(), release.write_end.get(),
+        if (c == 0) child_body(count, release.read_end.get(), release.write_end.get(),
                                report.write_end.get());
         int status = 0;
         while (::waitpid(c, &status, 0) < 0 && errno == EINTR) {
         }
-        pid_t g = 0;
+        pid_t pids[batch];
+        auto bytes = static_cast<ssize_t>(sizeof(pid_t) * static_cast<std::size_t>(count));
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-            ::read(report.read_end.get(), &g, sizeof g) != sizeof g) {
-            fmt::print(stderr, "bench-orphans: orphan {} was not made\n", i);
+            ::read(report.read_end.get(), pids, static_cast<std::size_t>(bytes)) != bytes) {
+            fmt::print(stderr, "bench-orphans: orphans {}..{} were not made\n", made,
+                       made + count - 1);
             return 1;
         }
-        orphans.push_back(g);
+        orphans.insert(orphans.end(), pids, pids + count);
+        made += count;
     }
     double t0 = now_ms();
     release.write_end.reset();  // the release: every orphan reads EOF and exits

@@ -7,7 +7,7 @@ service as their single child.
 
 An adapter provides:
   available()               None, or why it cannot run here
-  prepare(dir, services, readiness)
+  prepare(dir, services, readiness, pids_dir)
                             writes its configuration under dir for `services` (names)
   boot(ns_factory)          a Namespace (not started) running it as PID 1
   shutdown(ns)              asks PID 1 for an orderly shutdown (the init's own way)
@@ -74,13 +74,14 @@ class Init:
         return None
 
     def script(self, name):
-        return service_script(self.bench.pids_dir, name, crash=name.startswith("crash"))
+        return service_script(self.pids_dir, name, crash=name.startswith("crash"))
 
-    def prepare(self, directory, services, readiness=False):
+    def prepare(self, directory, services, readiness=False, pids_dir=None):
         if os.path.exists(directory):
             shutil.rmtree(directory)
         os.makedirs(directory)
         self.dir = directory
+        self.pids_dir = pids_dir or self.bench.pids_dir
         self.services = list(services)
         self.readiness = readiness
         self.write_config()
@@ -137,9 +138,9 @@ class S6(Init):
 
 class Runit(Init):
     """runit as PID 1 (Debian's /sbin/runit) with its own /etc/runit bound over the host's in
-    the namespace: stage 1 does nothing, stage 2 is runsvdir on the services, stage 3 stops
-    them as Debian's does (sv force-stop; sv exit). Shutdown: /run/runit.stopit is executable
-    and PID 1 gets SIGCONT."""
+    the namespace: stage 1 only makes /run/runit.stopit (executable), stage 2 is runsvdir on
+    the services, stage 3 stops them as Debian's does (sv force-stop; sv exit). Shutdown:
+    SIGCONT to PID 1."""
     name = "runit"
     pid1_comm = "runit"
     packages = ("runit",)
@@ -158,7 +159,8 @@ class Runit(Init):
         svdir = os.path.join(self.dir, "service")
         os.makedirs(etc)
         os.makedirs(svdir)
-        write_exec(os.path.join(etc, "1"), "#!/bin/sh\nexit 0\n")
+        # Stage 1 makes the stop file as Debian's does, executable: SIGCONT then shuts down.
+        write_exec(os.path.join(etc, "1"), "#!/bin/sh\ninstall -m 100 /dev/null /run/runit.stopit\n")
         write_exec(os.path.join(etc, "2"), f"#!/bin/sh\nexec runsvdir -P {svdir}\n")
         write_exec(os.path.join(etc, "3"),
                    f"#!/bin/sh\nsv force-stop {svdir}/* >/dev/null\nsv exit {svdir}/* >/dev/null\n")
@@ -170,8 +172,7 @@ class Runit(Init):
         backdate(svdir)
 
     def setup_lines(self):
-        return [f"mount --bind '{self.dir}/etc-runit' /etc/runit",
-                "install -m 100 /dev/null /run/runit.stopit"]
+        return [f"mount --bind '{self.dir}/etc-runit' /etc/runit"]
 
     def argv(self):
         return ["runit"]
@@ -262,15 +263,17 @@ class Heartwood(Init):
     name = "heartwood"
     pid1_comm = "system-manager"
 
-    def __init__(self, bench, build_dir, standins_dir):
+    def __init__(self, bench, build_dir, standins_dir, bin_dirs=()):
         super().__init__(bench)
         self.build_dir = build_dir
         self.standins = standins_dir
         self.found = {}
         for prog, sub in HEARTWOOD_PROGRAMS:
-            p = os.path.join(build_dir, sub, prog)
-            if os.path.isfile(p) and os.access(p, os.X_OK):
-                self.found[prog] = p
+            for d in list(bin_dirs) + [os.path.join(build_dir, sub)]:
+                p = os.path.join(d, prog)
+                if os.path.isfile(p) and os.access(p, os.X_OK):
+                    self.found[prog] = os.path.realpath(p)
+                    break
         self.missing = [p for p, _ in HEARTWOOD_PROGRAMS if p not in self.found]
         self.full = not self.missing
 

@@ -67,17 +67,20 @@ def pid_ns_inode(pid):
 
 
 def memory_kb(pid):
-    """(rss_kb, pss_kb) from smaps_rollup."""
+    """(rss_kb, pss_kb, uss_kb) from smaps_rollup. PSS shares each page among all processes
+    mapping it (on the whole machine); USS is the private part only (Private_Clean +
+    Private_Dirty), which does not depend on what else runs."""
     text = _read(f"/proc/{pid}/smaps_rollup")
     if text is None:
         return None
-    rss = pss = None
+    v = {}
     for line in text.splitlines():
-        if line.startswith("Rss:"):
-            rss = int(line.split()[1])
-        elif line.startswith("Pss:"):
-            pss = int(line.split()[1])
-    return (rss, pss) if rss is not None and pss is not None else None
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in ("Rss:", "Pss:", "Private_Clean:", "Private_Dirty:"):
+            v[parts[0]] = int(parts[1])
+    if len(v) != 4:
+        return None
+    return v["Rss:"], v["Pss:"], v["Private_Clean:"] + v["Private_Dirty:"]
 
 
 def cpu_ticks(pid, with_children=True):

@@ -14,7 +14,9 @@ PEERS = INITS[1:]
 METRICS = {
     "S1.pid1_rss": ("S1 PID 1 RSS", "MB", ""),
     "S1.pid1_pss": ("S1 PID 1 PSS", "MB", "<= s6-svscan"),
+    "S1.pid1_uss": ("S1 PID 1 USS (private)", "MB", ""),
     "S1.sup_pss": ("S1 PSS of PID 1 + supervisors, 100 services", "MB", "< s6 / 10"),
+    "S1.sup_uss": ("S1 USS of PID 1 + supervisors, 100 services", "MB", ""),
     "S2.up100": ("S2 bring-up of 100 services", "s", ""),
     "S2.up1000": ("S2 bring-up of 1,000 services", "s", "3x faster than s6, runit"),
     "S3.restart": ("S3 restart after SIGKILL (up > 1 s)", "ms", "< 1 ms"),
@@ -33,13 +35,17 @@ METRICS = {
 }
 
 
+# Rows that compare a peer variant with heartwood's number from another row.
+BORROWED = {"S3.restart_ready": {"heartwood": "S3.restart"}}
+
+
 def stats(values):
     return statistics.median(values), min(values), max(values)
 
 
 def fmt_num(x):
-    if x == 0:
-        return "0"
+    if float(x).is_integer() and abs(x) < 1e6:
+        return str(int(x))
     a = abs(x)
     if a >= 100:
         return f"{x:.0f}"
@@ -56,8 +62,9 @@ def summarize(bench):
     for metric in METRICS:
         row = {}
         for init in INITS:
-            vals = bench.samples.get(metric, {}).get(init)
-            note = bench.notes.get(metric, {}).get(init)
+            source = BORROWED.get(metric, {}).get(init, metric)
+            vals = bench.samples.get(source, {}).get(init)
+            note = bench.notes.get(source, {}).get(init)
             if vals:
                 med, lo, hi = stats(vals)
                 row[init] = {"median": med, "min": lo, "max": hi, "n": len(vals)}
@@ -163,17 +170,20 @@ def plot(path, summary, title):
     for ax, metric in zip(axes.flat, metrics):
         label, unit, goal = METRICS[metric]
         row = summary[metric]
-        names, meds, los, his, cols_ = [], [], [], [], []
+        names, meds, los, his, cols_, hatches = [], [], [], [], [], []
         for init in INITS:
             c = row.get(init)
             if c and "median" in c:
-                names.append(init)
+                names.append(init + ("*" if c.get("note") else ""))
                 meds.append(c["median"])
                 los.append(c["median"] - c["min"])
                 his.append(c["max"] - c["median"])
                 cols_.append(colours[init])
+                hatches.append("//" if c.get("note") else "")
         x = range(len(names))
-        ax.bar(x, meds, color=cols_, yerr=[los, his], capsize=3, ecolor="#444")
+        bars = ax.bar(x, meds, color=cols_, yerr=[los, his], capsize=3, ecolor="#444")
+        for b, h in zip(bars, hatches):
+            b.set_hatch(h)
         ax.set_xticks(list(x))
         ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
         positive = [m for m in meds if m > 0]
@@ -185,6 +195,7 @@ def plot(path, summary, title):
                    i == "heartwood"]
         t = label if len(label) < 48 else label[:46] + "..."
         ax.set_title(t + ("\n(heartwood: not available)" if missing else ""), fontsize=8)
+        ax.margins(y=0.15)
         ax.set_ylabel(unit, fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
         if goal:

@@ -85,24 +85,28 @@ class Bench:
         return out
 
     # -- booting --------------------------------------------------------------------------
-    def clear_pids(self):
-        for f in os.listdir(self.pids_dir):
-            os.unlink(os.path.join(self.pids_dir, f))
+    @staticmethod
+    def clear_pids(pids_dir):
+        os.makedirs(pids_dir, exist_ok=True)
+        for f in os.listdir(pids_dir):
+            os.unlink(os.path.join(pids_dir, f))
 
     @contextlib.contextmanager
-    def booted(self, init, names, readiness=False, up_timeout=60, label=None):
+    def booted(self, init, names, readiness=False, up_timeout=60, label=None, pids_dir=None):
         """Boots `init` as PID 1 with services `names`; yields a Boot once all of them run
-        (and PID 1 is found). The namespace is always torn down afterwards."""
+        (and PID 1 is found). The namespace is always torn down afterwards. The services
+        write their pid files in pids_dir (default: the shared one)."""
         directory = os.path.join(self.work, "cfg", label or init.name)
-        init.prepare(directory, names, readiness)
-        self.clear_pids()
-        watch = PidWatch(self.pids_dir)
+        pids_dir = pids_dir or self.pids_dir
+        init.prepare(directory, names, readiness, pids_dir)
+        self.clear_pids(pids_dir)
+        watch = PidWatch(pids_dir)
         ns = init.boot(label)
         try:
             t0 = ns.start()
             t_up = watch.wait_all(names, time.monotonic_ns() + int(up_timeout * NS))
             if t_up is None:
-                up = sum(1 for n in names if os.path.exists(os.path.join(self.pids_dir, n)))
+                up = sum(1 for n in names if os.path.exists(os.path.join(pids_dir, n)))
                 raise BenchError(f"{init.name}: {up} of {len(names)} services ran within "
                                  f"{up_timeout}s (log: {ns.log_path})")
             ns.wait_comm(init.pid1_comm)
@@ -122,46 +126,63 @@ class Bench:
             self.log(f"  {metric} {init.name}: FAILED: {e}")
             self.unavailable(metric, init.name, f"failed: {e}")
 
-    # -- S1 footprint and S7 idle (one boot) ----------------------------------------------
+    # -- S1 footprint and S7 idle (all inits up at once) ---------------------------------
     def s1_s7(self):
-        n = 100
-        idle = self.opts.idle
+        """Every init is booted side by side (idle processes do not disturb each other), then
+        memory is read, then context switches are counted over one idle window."""
+        for rep in range(self.opts.reps_idle):
+            self.log(f"S1/S7 all inits side by side ({rep + 1}/{self.opts.reps_idle}), "
+                     f"{self.opts.idle:g} s idle")
+            with contextlib.ExitStack() as stack:
+                boots = {}
+                for init in self.inits.values():
+                    full = self._full(init)
+                    names = services(100) if full else (["main"] if not init.supervises else [])
+                    try:
+                        boots[init.name] = (init, full, stack.enter_context(
+                            self.booted(init, names, label=f"idle-{init.name}",
+                                        pids_dir=os.path.join(self.work, f"pids-{init.name}"))))
+                    except Exception as e:  # noqa: BLE001 - reported in the table
+                        self.log(f"  S1 {init.name}: FAILED: {e}")
+                        self.unavailable("S1.pid1_rss", init.name, f"failed: {e}")
+                self.settle(self.opts.settle)
+                before = {}
+                for name, (init, full, b) in list(boots.items()):
+                    sup, _svc = b.split_processes()
+                    mem = procs.memory_kb(b.ns.pid1)
+                    if mem is None:
+                        self.unavailable("S1.pid1_rss", name, "failed: PID 1 is gone")
+                        del boots[name]
+                        continue
+                    rss, pss, uss = mem
+                    self.record("S1.pid1_rss", name, rss / 1024)
+                    self.record("S1.pid1_pss", name, pss / 1024)
+                    self.record("S1.pid1_uss", name, uss / 1024)
+                    if full:
+                        mems = [m for m in map(procs.memory_kb, sup) if m]
+                        self.record("S1.sup_pss", name, sum(m[1] for m in mems) / 1024)
+                        self.record("S1.sup_uss", name, sum(m[2] for m in mems) / 1024)
+                    before[name] = {p: procs.context_switches(p) for p in sup}
+                time.sleep(self.opts.idle)
+                for name, (init, full, b) in boots.items():
+                    cs0 = before[name]
+                    cs1 = {p: procs.context_switches(p) for p in cs0}
+                    d = {p: cs1[p] - cs0[p] for p in cs0
+                         if cs0[p] is not None and cs1[p] is not None}
+                    self.record("S7.pid1_cs", name, d.get(b.ns.pid1, 0))
+                    if full:
+                        self.record("S7.sup_cs", name, sum(d.values()))
         for init in self.inits.values():
-            self.log(f"S1/S7 {init.name}")
-            full = init.supervises and not (init is self.heartwood and
-                                            self.heartwood.services_missing())
-            names = services(n) if full else (["main"] if not init.supervises else [])
-            for _ in range(self.opts.reps_idle):
-                self.guarded("S1.pid1_rss", init,
-                             lambda: self._s1_s7_once(init, names, full, idle))
-            if not full:
+            if not self._full(init):
                 why = self.heartwood.services_missing() if init is self.heartwood else \
                     "n/a: supervises no services"
-                for m in ("S1.sup_pss", "S7.sup_cs"):
+                for m in ("S1.sup_pss", "S1.sup_uss", "S7.sup_cs"):
                     self.unavailable(m, init.name, why)
 
-    def _s1_s7_once(self, init, names, full, idle):
-        with self.booted(init, names) as b:
-            self.settle(self.opts.settle)
-            sup, _svc = b.split_processes()
-            p1 = b.ns.pid1
-            rss, pss = procs.memory_kb(p1)
-            self.record("S1.pid1_rss", init.name, rss / 1024)
-            self.record("S1.pid1_pss", init.name, pss / 1024)
-            if full:
-                total = 0
-                for p in sup:
-                    m = procs.memory_kb(p)
-                    total += m[1] if m else 0
-                self.record("S1.sup_pss", init.name, total / 1024)
-            cs0 = {p: procs.context_switches(p) for p in sup}
-            time.sleep(idle)
-            cs1 = {p: procs.context_switches(p) for p in sup}
-            d = {p: cs1[p] - cs0[p] for p in sup if cs0.get(p) is not None and
-                 cs1.get(p) is not None}
-            self.record("S7.pid1_cs", init.name, d.get(p1, 0))
-            if full:
-                self.record("S7.sup_cs", init.name, sum(d.values()))
+    def _full(self, init):
+        """Whether `init` runs the 100 services (heartwood only with the real programs)."""
+        return init.supervises and not (init is self.heartwood and
+                                        self.heartwood.services_missing())
 
     # -- S2 bring-up ----------------------------------------------------------------------
     def s2(self):
@@ -272,7 +293,7 @@ class Bench:
     def s5(self):
         for init in self.service_inits("S5.recover"):
             self.log(f"S5 {init.name}")
-            for _ in range(self.opts.reps):
+            for _ in range(self.opts.reps_long):
                 self.guarded("S5.recover", init, lambda: self._s5_once(init))
         self._na_containers("S5.recover")
 
@@ -320,7 +341,7 @@ class Bench:
                 continue
             partial = init is self.heartwood and self.heartwood.services_missing()
             self.log(f"S6 {init.name}{' (no services: stand-ins)' if partial else ''}")
-            for _ in range(self.opts.reps):
+            for _ in range(self.opts.reps_long):
                 self.guarded("S6.shutdown", init, lambda: self._s6_once(init, not partial))
             if partial:
                 self.notes.setdefault("S6.shutdown", {})["heartwood"] = \
