@@ -142,6 +142,7 @@ proto::service_state service_machine::public_state() const noexcept {
         case phase::backoff:
             return service_state::starting;
         case phase::running:
+            if (st_.self_stopping) return service_state::stopping;
             return st_.ready ? service_state::ready : service_state::running;
         case phase::up_idle:
             return service_state::ready;
@@ -163,8 +164,16 @@ std::vector<effect> service_machine::handle(const event& ev, mono_time now) {
                    [this](tree_empty) { on_tree_empty(); },
                    [this](timer_fired) { on_timer(); },
                    [this](became_ready) { on_ready(); },
-                   [this](watchdog_ping) {
-                       if (st_.ph == phase::running && st_.watchdog_armed) arm_watchdog();
+                   [this](watchdog_ping w) {
+                       if (st_.ph != phase::running || !st_.ready) return;
+                       if (w.trigger) {
+                           watchdog_expired();
+                       } else if (st_.watchdog_armed) {
+                           arm_watchdog();
+                       }
+                   },
+                   [this](stopping_notice) {
+                       if (st_.ph == phase::running) st_.self_stopping = true;
                    },
                    [this](extend_timeout e) {
                        bool waiting = st_.ph == phase::starting || st_.ph == phase::killing ||
@@ -269,6 +278,7 @@ void service_machine::on_exited(const exited& e) {
                 return;
             }
             st_.current.reset();
+            st_.self_stopping = false;
             decide();
             return;
         case phase::killing:
@@ -323,14 +333,7 @@ void service_machine::on_timer() {
                 kill_tree(intent::fail);
             } else if (st_.watchdog_armed) {
                 say(true, "watchdog timeout: no WATCHDOG=1 within watchdog-timeout");
-                st_.watchdog_armed = false;
-                out_.push_back(send_signal{signal_target::main, SIGABRT});
-                st_.after_kill = intent::decide;
-                st_.killed = kill_stage::term_sent;
-                if (cfg_.stop_timeout.count() > 0) st_.deadline = now_ + cfg_.stop_timeout;
-                st_.ready = false;
-                enter(phase::killing);
-                out_.push_back(watch_tree{});
+                watchdog_expired();
             }
             return;
         case phase::backoff:
@@ -391,6 +394,7 @@ void service_machine::begin_run() {
         return;
     }
     out_.push_back(spawn{program::run, {}});
+    st_.self_stopping = false;
     st_.current = program::run;
     st_.main_gone = false;
     st_.run_started = now_;
@@ -458,6 +462,7 @@ void service_machine::restart_by_policy() {
 
 void service_machine::kill_tree(intent then) {
     st_.after_kill = then;
+    st_.self_stopping = false;
     st_.ready = false;
     st_.watchdog_armed = false;
     if (cfg_.use_hangup) out_.push_back(send_signal{signal_target::tree, SIGHUP});
@@ -550,8 +555,23 @@ void service_machine::arm_watchdog() {
     st_.deadline = now_ + cfg_.watchdog_timeout;
 }
 
+// SIGABRT to the main process (so it may dump core), then the usual escalation; the exit is
+// then a failure like any other and the restart decision applies.
+void service_machine::watchdog_expired() {
+    st_.watchdog_armed = false;
+    out_.push_back(send_signal{signal_target::main, SIGABRT});
+    st_.after_kill = intent::decide;
+    st_.killed = kill_stage::term_sent;
+    st_.deadline.reset();
+    if (cfg_.stop_timeout.count() > 0) st_.deadline = now_ + cfg_.stop_timeout;
+    st_.ready = false;
+    enter(phase::killing);
+    out_.push_back(watch_tree{});
+}
+
 void service_machine::enter(phase p) {
     st_.ph = p;
+    if (p != phase::running) st_.self_stopping = false;
     emit_public();
 }
 

@@ -111,6 +111,7 @@ struct machine_state {
     kill_stage killed = kill_stage::none;
     bool failing = false;  // going down because of a failure (ends in failed)
     bool watchdog_armed = false;
+    bool self_stopping = false;  // STOPPING=1 received from the current run
     std::optional<mono_time> deadline;
     mono_time since{};  // last public state change
     mono_time run_started{};
@@ -129,13 +130,16 @@ struct exited {
 struct tree_empty {};
 struct timer_fired {};
 struct became_ready {};
-struct watchdog_ping {};
+struct watchdog_ping {
+    bool trigger = false;  // WATCHDOG=trigger: act as if the watchdog expired now
+};
+struct stopping_notice {};  // STOPPING=1: the service says it is on its way out
 struct extend_timeout {
     std::chrono::microseconds by;
 };
 struct reloading {};
 using event = std::variant<letter_event, exited, tree_empty, timer_fired, became_ready,
-                           watchdog_ping, extend_timeout, reloading>;
+                           watchdog_ping, extend_timeout, reloading, stopping_notice>;
 
 // Effects, in the order they must be carried out.
 struct spawn {
@@ -193,6 +197,7 @@ class service_machine {
     void terminate_current();
     void abandon();
     void arm_watchdog();
+    void watchdog_expired();
     void enter(phase p);
     void emit_public();
     void say(bool warning, std::string text);
