@@ -373,7 +373,7 @@ void service_machine::begin_start() {
         begin_run();
         return;
     }
-    out_.push_back(spawn{program::start, {}});
+    emit<spawn>(program::start, std::vector<std::string>{});
     st_.current = program::start;
     st_.main_gone = false;
     st_.deadline.reset();
@@ -393,7 +393,7 @@ void service_machine::begin_run() {
         enter(phase::up_idle);
         return;
     }
-    out_.push_back(spawn{program::run, {}});
+    emit<spawn>(program::run, std::vector<std::string>{});
     st_.self_stopping = false;
     st_.current = program::run;
     st_.main_gone = false;
@@ -416,7 +416,7 @@ void service_machine::decide() {
         return go_down(!ok);
     }
     if (cfg_.has_restart) {
-        out_.push_back(spawn{program::restart, restart_args(st_.last_run_status)});
+        emit<spawn>(program::restart, restart_args(st_.last_run_status));
         st_.current = program::restart;
         st_.main_gone = false;
         st_.killed = kill_stage::none;
@@ -432,7 +432,7 @@ void service_machine::decide() {
         // ready, then on to stopped: a oneshot is done
         published_ = proto::service_state::ready;
         st_.since = now_;
-        out_.push_back(publish{published_});
+        emit<publish>(published_);
         st_.want_up = false;
         return go_down(false);
     }
@@ -465,20 +465,20 @@ void service_machine::kill_tree(intent then) {
     st_.self_stopping = false;
     st_.ready = false;
     st_.watchdog_armed = false;
-    if (cfg_.use_hangup) out_.push_back(send_signal{signal_target::tree, SIGHUP});
-    out_.push_back(send_signal{signal_target::tree, SIGTERM});
-    out_.push_back(send_signal{signal_target::tree, SIGCONT});
+    if (cfg_.use_hangup) emit<send_signal>(signal_target::tree, SIGHUP);
+    emit<send_signal>(signal_target::tree, SIGTERM);
+    emit<send_signal>(signal_target::tree, SIGCONT);
     st_.killed = kill_stage::term_sent;
     st_.deadline.reset();
     if (cfg_.stop_timeout.count() > 0) st_.deadline = now_ + cfg_.stop_timeout;
     enter(phase::killing);
-    out_.push_back(watch_tree{});
+    emit<watch_tree>();
 }
 
 void service_machine::terminate_current() {
-    if (cfg_.use_hangup) out_.push_back(send_signal{signal_target::tree, SIGHUP});
-    out_.push_back(send_signal{signal_target::tree, SIGTERM});
-    out_.push_back(send_signal{signal_target::tree, SIGCONT});
+    if (cfg_.use_hangup) emit<send_signal>(signal_target::tree, SIGHUP);
+    emit<send_signal>(signal_target::tree, SIGTERM);
+    emit<send_signal>(signal_target::tree, SIGCONT);
     st_.killed = kill_stage::term_sent;
     st_.deadline.reset();
     if (cfg_.stop_timeout.count() > 0) st_.deadline = now_ + cfg_.stop_timeout;
@@ -487,7 +487,7 @@ void service_machine::terminate_current() {
 void service_machine::escalate() {
     if (st_.killed == kill_stage::term_sent && !cfg_.no_kill_signal) {
         say(true, "still running after timeout-stop; sending SIGKILL");
-        out_.push_back(send_signal{signal_target::tree, SIGKILL});
+        emit<send_signal>(signal_target::tree, SIGKILL);
         st_.killed = kill_stage::kill_sent;
         st_.deadline = now_ + cfg_.kill_grace;
         return;
@@ -527,7 +527,7 @@ void service_machine::go_down(bool failed) {
     st_.watchdog_armed = false;
     if (failed) st_.want_up = false;
     if (!cfg_.has_stop) return finish_down();
-    out_.push_back(spawn{program::stop, {}});
+    emit<spawn>(program::stop, std::vector<std::string>{});
     st_.current = program::stop;
     st_.main_gone = false;
     st_.killed = kill_stage::none;
@@ -559,14 +559,14 @@ void service_machine::arm_watchdog() {
 // then a failure like any other and the restart decision applies.
 void service_machine::watchdog_expired() {
     st_.watchdog_armed = false;
-    out_.push_back(send_signal{signal_target::main, SIGABRT});
+    emit<send_signal>(signal_target::main, SIGABRT);
     st_.after_kill = intent::decide;
     st_.killed = kill_stage::term_sent;
     st_.deadline.reset();
     if (cfg_.stop_timeout.count() > 0) st_.deadline = now_ + cfg_.stop_timeout;
     st_.ready = false;
     enter(phase::killing);
-    out_.push_back(watch_tree{});
+    emit<watch_tree>();
 }
 
 void service_machine::enter(phase p) {
@@ -580,11 +580,11 @@ void service_machine::emit_public() {
     if (s == published_) return;
     published_ = s;
     st_.since = now_;
-    out_.push_back(publish{s});
+    emit<publish>(s);
 }
 
 void service_machine::say(bool warning, std::string text) {
-    out_.push_back(note{warning, std::move(text)});
+    emit<note>(warning, std::move(text));
 }
 
 }  // namespace hw::svc

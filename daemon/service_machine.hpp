@@ -201,6 +201,10 @@ class service_machine {
     void enter(phase p);
     void emit_public();
     void say(bool warning, std::string text);
+    template <class T, class... A>
+    void emit(A&&... args) {
+        out_.emplace_back(std::in_place_type<T>, std::forward<A>(args)...);
+    }
 
     service_config cfg_;
     machine_state st_;
