@@ -37,3 +37,9 @@ wait_state() { # wait_state STATE MS NAME...
 }
 alive() { kill -0 "$1" 2>/dev/null; }
 now_ms() { date +%s%3N; }
+pids_of() { # pids_of COMM: pids of the processes whose command name is COMM
+    for p in /proc/[0-9]*; do
+        [ "$(cat "$p/comm" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
+    done
+    true
+}
