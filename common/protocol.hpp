@@ -174,8 +174,9 @@ struct event {
 
 using reply = std::variant<ok_reply, error_reply, status_reply, list_reply, event>;
 
-// A service name: 1..max_name bytes of [A-Za-z0-9@._:+-], not "." or "..". Names appear in
-// paths under /run and in fd-store names, hence no '/'.
+// A service name: 1..max_name bytes of [A-Za-z0-9@._:+-], not starting with '.' or '-'. Names
+// appear in paths under /run and, with a prefix of up to 10 bytes, in fd-store names (at most
+// 200 bytes), hence no '/' and the limit of 190.
 bool valid_service_name(std::string_view name) noexcept;
 
 }  // namespace hw::proto

@@ -181,7 +181,7 @@ std::string_view state_name(service_state s) noexcept {
 }
 
 bool valid_service_name(std::string_view name) noexcept {
-    if (name.empty() || name.size() > max_name || name == "." || name == "..") return false;
+    if (name.empty() || name.size() > max_name || name[0] == '.' || name[0] == '-') return false;
     for (char c : name) {
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '@' || c == '.' || c == '_' || c == ':' || c == '+' || c == '-';

@@ -75,6 +75,27 @@ std::optional<std::uint64_t> parse_number(std::string_view text) noexcept {
     return v;
 }
 
+std::optional<milliseconds> parse_duration(std::string_view text) noexcept {
+    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+    auto dot = text.find('.');
+    auto whole = parse_number(text.substr(0, dot));
+    if (!whole || *whole > (1ull << 31)) return std::nullopt;
+    std::uint64_t ms = *whole * 1000;
+    if (dot != std::string_view::npos) {
+        std::string_view frac = text.substr(dot + 1);
+        if (frac.empty()) return std::nullopt;
+        std::uint64_t scale = 100;
+        for (char c : frac) {
+            if (c < '0' || c > '9') return std::nullopt;
+            ms += static_cast<std::uint64_t>(c - '0') * scale;
+            scale /= 10;
+        }
+    }
+    return milliseconds(static_cast<milliseconds::rep>(ms));
+}
+
 std::expected<bundle_info, bundle_error> read_bundle(const std::string& dir,
                                                      const std::string& name,
                                                      const std::string& run_dir) {
@@ -100,43 +121,44 @@ std::expected<bundle_info, bundle_error> read_bundle(const std::string& dir,
     bool after_run = exists_at(svc.get(), "ready_after_run");
     bool sd_notify = exists_at(svc.get(), "sd_notify");
 
-    struct number_file {
-        const char* file;
-        std::uint64_t max;
-        std::optional<std::uint64_t> value;
-    };
-    number_file numbers[] = {
-        {"notification-fd", 1023, {}},         {"timeout-start", 1ull << 40, {}},
-        {"timeout-stop", 1ull << 40, {}},      {"timeout-kill", 1ull << 40, {}},
-        {"watchdog-timeout", 1ull << 40, {}},  {"restart-delay", 1ull << 40, {}},
-        {"restart-delay-max", 1ull << 40, {}}, {"restart-reset", 1ull << 40, {}},
-        {"restart-limit", 1u << 30, {}},
-    };
-    for (auto& n : numbers) {
-        auto text = read_small(svc.get(), n.file);
-        if (!text) return problem(fmt::format("{}: {}", n.file, text.error().message()));
-        if (!*text) continue;
-        n.value = parse_number(**text);
-        if (!n.value || *n.value > n.max) {
-            return problem(fmt::format("{}: not a number up to {}: {}", n.file, n.max, **text));
+    auto number =
+        [&](const char* file,
+            std::uint64_t max) -> std::expected<std::optional<std::uint64_t>, bundle_error> {
+        auto text = read_small(svc.get(), file);
+        if (!text) return problem(fmt::format("{}: {}", file, text.error().message()));
+        if (!*text) return std::optional<std::uint64_t>{};
+        auto v = parse_number(**text);
+        if (!v || *v > max) {
+            return problem(fmt::format("{}: not a whole number up to {}: {}", file, max, **text));
         }
-    }
-    auto ms = [&](int i, milliseconds dflt) {
-        return numbers[i].value ? milliseconds(*numbers[i].value) : dflt;
+        return v;
     };
-    if (numbers[0].value) {
-        if (*numbers[0].value < 3) {
-            return problem("notification-fd: must be 3 or more (0, 1 and 2 are stdio)");
-        }
-        b.notification_fd = static_cast<int>(*numbers[0].value);
+    auto duration = [&](const char* file, milliseconds& out) -> std::optional<bundle_error> {
+        auto text = read_small(svc.get(), file);
+        if (!text) return bundle_error{fmt::format("{}: {}", file, text.error().message())};
+        if (!*text) return std::nullopt;
+        auto v = parse_duration(**text);
+        if (!v) return bundle_error{fmt::format("{}: not a number of seconds: {}", file, **text)};
+        out = *v;
+        return std::nullopt;
+    };
+    auto fd = number("notification-fd", 1023);
+    if (!fd) return std::unexpected(fd.error());
+    if (*fd) {
+        if (**fd < 3) return problem("notification-fd: must be 3 or more (0, 1 and 2 are stdio)");
+        b.notification_fd = static_cast<int>(**fd);
     }
-    c.start_timeout = ms(1, c.start_timeout);
-    c.stop_timeout = ms(2, ms(3, c.stop_timeout));  // s6's timeout-kill means the same
-    c.watchdog_timeout = ms(4, c.watchdog_timeout);
-    c.restart_delay = ms(5, c.restart_delay);
-    c.restart_delay_max = ms(6, c.restart_delay_max);
-    c.restart_reset = ms(7, c.restart_reset);
-    if (numbers[8].value) c.restart_limit = static_cast<std::uint32_t>(*numbers[8].value);
+    auto limit = number("restart-limit", 1u << 30);
+    if (!limit) return std::unexpected(limit.error());
+    if (*limit) c.restart_limit = static_cast<std::uint32_t>(**limit);
+    std::pair<const char*, milliseconds*> durations[] = {
+        {"timeout-start", &c.start_timeout},         {"timeout-stop", &c.stop_timeout},
+        {"watchdog-timeout", &c.watchdog_timeout},   {"restart-delay", &c.restart_delay},
+        {"restart-delay-max", &c.restart_delay_max}, {"restart-reset", &c.restart_reset},
+    };
+    for (auto& [file, field] : durations) {
+        if (auto e = duration(file, *field)) return std::unexpected(*e);
+    }
 
     if (after_run) {
         c.ready_by = readiness::after_run;

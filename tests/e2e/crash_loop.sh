@@ -2,7 +2,7 @@
 # failed and left alone. A service that stays up long enough gets its count reset.
 . "$E2E_DIR/lib.sh"
 mkservice crash 'now=$(date +%s%3N); echo "$now" >> '"$WORK"'/starts; exit 3' \
-    restart-delay=100 restart-delay-max=400 restart-limit=5 restart-reset=5000
+    restart-delay=0.1 restart-delay-max=0.4 restart-limit=5 restart-reset=5
 load crash
 t0=$(now_ms)
 $SMCTL start crash
@@ -29,7 +29,7 @@ wait_state failed 10000 crash
 
 # Staying up longer than restart-reset resets the count: the restarts stay immediate.
 mkservice flaky 'echo x >> '"$WORK"'/flaky; sleep 0.3; exit 1' \
-    restart-delay=2000 restart-limit=2 restart-reset=200
+    restart-delay=2 restart-limit=2 restart-reset=0.2
 load flaky
 $SMCTL start flaky
 sleep 1.6

@@ -3,7 +3,7 @@
 . "$E2E_DIR/lib.sh"
 mkservice forker "( sleep 1000 & echo \$! > $WORK/grandchild ); exec sleep 1000"
 mkservice daemonish "( sleep 1000 & echo \$! > $WORK/daemon ); exit 0" remain=
-mkservice leaver "( sleep 1000 & echo \$! >> $WORK/left ); sleep 0.2; exit 1" restart-delay=5000
+mkservice leaver "( sleep 1000 & echo \$! >> $WORK/left ); sleep 0.2; exit 1" restart-delay=5
 load forker; load daemonish; load leaver
 $SMCTL start forker daemonish
 wait_state ready 5000 forker daemonish

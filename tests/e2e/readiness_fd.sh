@@ -2,9 +2,9 @@
 # timeout-start means failed.
 . "$E2E_DIR/lib.sh"
 mkservice slow 'sleep 0.4; echo ready >&3; exec sleep 1000' notification-fd=3
-mkservice never 'exec sleep 1000' notification-fd=4 timeout-start=300
+mkservice never 'exec sleep 1000' notification-fd=4 timeout-start=0.3
 mkservice partial 'printf "no newline" >&3; exec 3>&-; exec sleep 1000' notification-fd=3 \
-    timeout-start=300
+    timeout-start=0.3
 load slow; load never; load partial
 t0=$(now_ms)
 $SMCTL start slow

@@ -32,8 +32,8 @@ expect_field forking restarts 1
 
 # WATCHDOG=1: pinging keeps it; silence gets SIGABRT and a restart.
 mkservice pinger 'systemd-notify --ready; while :; do systemd-notify WATCHDOG=1; sleep 0.1; done' \
-    watchdog-timeout=500 sd_notify=
-mkservice silent 'systemd-notify --ready; exec sleep 1000' watchdog-timeout=300 sd_notify=
+    watchdog-timeout=0.5 sd_notify=
+mkservice silent 'systemd-notify --ready; exec sleep 1000' watchdog-timeout=0.3 sd_notify=
 load pinger; load silent
 $SMCTL start pinger silent
 wait_state ready 5000 pinger silent
@@ -45,7 +45,7 @@ field silent exit | grep -qE '^(6|134)$' || fail "silent did not end by SIGABRT:
 
 # EXTEND_TIMEOUT_USEC= pushes the start timeout; STOPPING=1 shows as stopping.
 mkservice extender 'systemd-notify EXTEND_TIMEOUT_USEC=2000000; sleep 0.7; systemd-notify --ready; sleep 0.3; systemd-notify STOPPING=1; exec sleep 1000' \
-    timeout-start=400 sd_notify=
+    timeout-start=0.4 sd_notify=
 load extender
 $SMCTL start extender
 wait_state ready 5000 extender

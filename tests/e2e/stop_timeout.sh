@@ -1,11 +1,11 @@
 # A service that ignores SIGTERM is killed after timeout-stop; no_kill_signal leaves it alone;
 # use_hangup sends SIGHUP too.
 . "$E2E_DIR/lib.sh"
-mkservice stubborn 'trap "" TERM; exec sleep 1000' timeout-stop=400
+mkservice stubborn 'trap "" TERM; exec sleep 1000' timeout-stop=0.4
 mkservice gentle "trap 'echo hup >> $WORK/hup' HUP; trap 'exit 0' TERM; while :; do sleep 0.05; done" \
     use_hangup=
 mkservice immortal 'trap "" TERM; echo $$ > '"$WORK"'/immortal.pid; exec sleep 1000' \
-    timeout-stop=200 no_kill_signal=
+    timeout-stop=0.2 no_kill_signal=
 load stubborn; load gentle; load immortal
 $SMCTL start stubborn gentle immortal
 wait_state ready 5000 stubborn gentle immortal

@@ -31,7 +31,7 @@ TEST_CASE("nosh flags and our number files are read into the service config") {
     for (auto f : {"run", "start", "stop", "remain", "use_hangup", "no_kill_signal", "down"}) {
         t.file(f);
     }
-    t.file("timeout-stop", "2500\n");
+    t.file("timeout-stop", "2.5\n");
     t.file("restart-limit", " 4 ");
     t.file("notification-fd", "3");
     auto b = read_bundle(t.root + "/b", "b", "/run/x");
@@ -72,6 +72,7 @@ TEST_CASE("a bad number is an error that names the file and the text") {
     CHECK(b.error().message.find("timeout-start") != std::string::npos);
     CHECK(b.error().message.find("1.5s") != std::string::npos);
     t.file("timeout-start", "10");
+    REQUIRE(read_bundle(t.root + "/b", "b", "/run/x"));
     t.file("notification-fd", "1");
     CHECK(!read_bundle(t.root + "/b", "b", "/run/x"));
 }
@@ -98,6 +99,12 @@ TEST_CASE("a bundle without a service directory is its own service directory") {
     CHECK(b->service_dir == b->bundle_dir);
     CHECK(b->config.has_run);
     CHECK(parse_number("12") == 12u);
+    CHECK(parse_duration("0.25") == std::chrono::milliseconds(250));
+    CHECK(parse_duration(" 10\n") == std::chrono::milliseconds(10000));
+    CHECK(parse_duration("1.2345") == std::chrono::milliseconds(1234));
+    CHECK(!parse_duration("1."));
+    CHECK(!parse_duration(".5"));
+    CHECK(!parse_duration("5ms"));
     CHECK(!parse_number("-1"));
     CHECK(!parse_number(""));
 }

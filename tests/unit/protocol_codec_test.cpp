@@ -144,6 +144,9 @@ TEST_CASE("names outside the allowed set are refused by both encoder and decoder
     CHECK(!encode_request(1, start_request{"a/b"}));
     CHECK(!encode_request(1, start_request{""}));
     CHECK(!encode_request(1, start_request{".."}));
+    CHECK(!encode_request(1, start_request{".hidden"}));
+    CHECK(!encode_request(1, start_request{"-x"}));
+    CHECK(encode_request(1, start_request{"getty@tty1:x+y-z_w.v"}));
     CHECK(!encode_request(1, start_request{std::string(max_name + 1, 'a')}));
     CHECK(encode_request(1, start_request{std::string(max_name, 'a')}));
     auto rec = encode_request(1, start_request{"abc"}).value();
