@@ -69,10 +69,8 @@ void control_server::on_accept() {
         c->id = next_id_++;
         c->fd = std::move(fd);
         if (!allowed) {
-            log::warn("refusing a control connection from uid {} (pid {})", cred.uid, cred.pid);
-            auto rec = proto::encode_reply(0, proto::error_reply{EPERM, "permission denied"});
-            if (rec) ::send(c->fd.get(), rec->data(), rec->size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-            continue;
+            log::warn("refusing the control requests of uid {} (pid {})", cred.uid, cred.pid);
+            c->refused = true;
         }
         connection& ref = *c;
         conns_[c->id] = std::move(c);
@@ -122,6 +120,14 @@ void control_server::on_readable(std::uint64_t id) {
 
 void control_server::handle(connection& c, std::span<const std::byte> record) {
     auto req = proto::decode_request(record);
+    if (c.refused) {
+        std::uint32_t id = req ? req->id : req.error().id;
+        reply(c, id,
+              proto::error_reply{EPERM,
+                                 "permission denied: root or the uid of "
+                                 "service-manager only"});
+        return;
+    }
     if (!req) {
         const auto& e = req.error();
         std::uint32_t code = e.status == proto::decode_status::unsupported_version ? EPROTONOSUPPORT

@@ -1,12 +1,12 @@
 // control_server: service-manager's end of the control socket (common/protocol.hpp).
 //
 // Accepts connections on the listening SOCK_SEQPACKET socket (fd 3 from PID 1, or our own),
-// checks each peer with SO_PEERCRED (root or our own uid; others get one EPERM error record and
-// are closed), decodes each record, asks the manager, and answers every request with exactly one
-// reply (a list may take several records). Subscribed connections also get an event record per
-// published state change. Replies never block: what the socket does not take is queued per
-// connection and sent when it is writable; a connection whose queue passes max_queued bytes
-// (a subscriber that stopped reading) is closed. A failure affects one connection only.
+// checks each peer with SO_PEERCRED (root or our own uid; others get an EPERM error for every
+// request, until they hang up), decodes each record, asks the manager, and answers every request
+// with exactly one reply (a list may take several records). Subscribed connections also get an
+// event record per published state change. Replies never block: what the socket does not take is
+// queued per connection and sent when it is writable; a connection whose queue passes max_queued
+// bytes (a subscriber that stopped reading) is closed. A failure affects one connection only.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +38,7 @@ class control_server {
         std::deque<proto::bytes> outbox;
         std::size_t queued = 0;
         bool subscribed = false;
+        bool refused = false;  // the peer failed the SO_PEERCRED check: every request gets EPERM
     };
 
     void watch_listener();
