@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "common/log.hpp"
+#include "guard.hpp"
 
 namespace hw::svc {
 
@@ -43,7 +44,7 @@ void control_server::watch_listener() {
     auto id = loop_.poll_readable(listener_.get(), [this](int res) noexcept {
         accept_watch_ = {};
         if (res < 0) log::error("unable to watch the control socket: {}", neg_errno(res).message());
-        on_accept();
+        guarded("accept control connections", [&] { on_accept(); });
     });
     if (id) {
         accept_watch_ = *id;

@@ -12,6 +12,7 @@
 
 #include "common/log.hpp"
 #include "common/process.hpp"
+#include "guard.hpp"
 #include "service_record.hpp"
 #include "state_file.hpp"
 
@@ -207,14 +208,17 @@ void manager::on_control(service& s) {
     char buf[64];
     ssize_t n = ::read(s.sup.control_fd(), buf, sizeof buf);
     std::string name = s.name;  // `s` may be unloaded by an `x`
-    for (ssize_t i = 0; i < n; ++i) {
-        if (buf[i] == '\n' || buf[i] == ' ') continue;
-        auto r = letter(name, buf[i]);
-        if (!r && r.error().code == ENOENT) return;
-        if (!r)
-            log::warn("{}: unable to apply control letter '{}': {}", name, buf[i],
-                      r.error().message);
-    }
+    guarded("apply control letters", [&] {
+        for (ssize_t i = 0; i < n; ++i) {
+            if (buf[i] == '\n' || buf[i] == ' ') continue;
+            auto r = letter(name, buf[i]);
+            if (!r && r.error().code == ENOENT) return;
+            if (!r) {
+                log::warn("{}: unable to apply control letter '{}': {}", name, buf[i],
+                          r.error().message);
+            }
+        }
+    });
     if (services_.count(name)) watch_control(s);
 }
 
@@ -345,12 +349,17 @@ bool manager::done() const noexcept {
 }
 
 void manager::deliver(service& s, const event& ev) {
+    pid_t main_before = s.prog == program::run ? s.pid : 0;
+    s.published = false;
     std::deque<event> queue{ev};
     while (!queue.empty()) {
         event e = std::move(queue.front());
         queue.pop_front();
         for (const auto& fx : s.machine.handle(e, now())) execute(s, fx, queue);
     }
+    // An immediate restart keeps the public state (ready -> ready) but is news all the same.
+    pid_t main_after = s.prog == program::run ? s.pid : 0;
+    if (!s.published && main_after != main_before) publish(s);
     after_events(s);
 }
 
@@ -387,7 +396,7 @@ void manager::after_events(service& s) {
             auto id = loop_.after(*deadline - now(), [this, &s](int) noexcept {
                 s.timer = {};
                 s.timer_at.reset();
-                deliver(s, timer_fired{});
+                guarded("handle a timer", [&] { deliver(s, timer_fired{}); });
             });
             if (id) {
                 s.timer = *id;
@@ -400,8 +409,10 @@ void manager::after_events(service& s) {
     if (s.unload_when_down && (ph == phase::stopped || ph == phase::failed)) {
         std::string name = s.name;
         loop_.after(std::chrono::nanoseconds(0), [this, name](int) noexcept {
-            auto it = services_.find(name);
-            if (it != services_.end() && it->second->unload_when_down) (void)unload(name);
+            guarded("unload a service", [&] {
+                auto it = services_.find(name);
+                if (it != services_.end() && it->second->unload_when_down) (void)unload(name);
+            });
         });
     }
 }
@@ -460,8 +471,10 @@ void manager::spawn_program(service& s, program prog, const std::vector<std::str
         int status = spawn_failure_status(child.error());
         auto id =
             loop_.after(std::chrono::nanoseconds(0), [this, name, prog, status](int) noexcept {
-                auto it = services_.find(name);
-                if (it != services_.end()) deliver(*it->second, exited{prog, status, true});
+                guarded("report a failed spawn", [&] {
+                    auto it = services_.find(name);
+                    if (it != services_.end()) deliver(*it->second, exited{prog, status, true});
+                });
             });
         if (!id) follow_ups.push_back(exited{prog, status, true});
         return;
@@ -512,6 +525,7 @@ void manager::reap_children() {
 }
 
 void manager::publish(service& s) {
+    s.published = true;
     s.wall_since = wall_of(s.machine.state().since);
     write_status_file(s);
     auto st = make_status(s);

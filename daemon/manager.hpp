@@ -9,7 +9,8 @@
 //     the next loop round; it affects only that service.
 //   - Events for one service are processed to completion, in order, before the next event
 //     (a queue, no re-entrance into the machine).
-//   - Every public state change is published: status file, subscribers (on_publish), log line.
+//   - Every public state change is published: status file, subscribers (on_publish), log line;
+//     so is a new main process in an unchanged state (an immediate restart).
 //   - flush() runs after every loop round: it rewrites the state files of the services that
 //     changed (see state_file.hpp) and pushes queued fd-store messages.
 //   - Recovery (recover()) re-adopts processes recorded in the state files when their pid still

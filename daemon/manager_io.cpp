@@ -11,6 +11,7 @@
 
 #include "common/log.hpp"
 #include "common/process.hpp"
+#include "guard.hpp"
 #include "procfs.hpp"
 #include "service_record.hpp"
 #include "state_file.hpp"
@@ -205,7 +206,7 @@ void manager::watch_pidfd(service& s) {
     loop_.cancel(s.pidfd_watch);
     auto id = loop_.poll_readable(s.pidfd.get(), [this, &s](int) noexcept {
         s.pidfd_watch = {};
-        on_pidfd(s);
+        guarded("handle the end of a process", [&] { on_pidfd(s); });
     });
     if (id) {
         s.pidfd_watch = *id;
@@ -231,7 +232,7 @@ void manager::on_pidfd(service& s) {
 void manager::watch_ready_pipe(service& s) {
     auto id = loop_.poll_readable(s.ready_read.get(), [this, &s](int) noexcept {
         s.ready_watch = {};
-        on_ready_pipe(s);
+        guarded("read a notification pipe", [&] { on_ready_pipe(s); });
     });
     if (id) s.ready_watch = *id;
 }
@@ -257,21 +258,23 @@ void manager::on_ready_pipe(service& s) {
 }
 
 void manager::on_notify() {
-    for (int budget = 0; budget < 256; ++budget) {
-        auto d = notify_->receive();
-        if (!d) {
-            log::error("unable to receive on the sd_notify socket: {}", d.error().message());
-            break;
+    guarded("handle sd_notify datagrams", [&] {
+        for (int budget = 0; budget < 256; ++budget) {
+            auto d = notify_->receive();
+            if (!d) {
+                log::error("unable to receive on the sd_notify socket: {}", d.error().message());
+                break;
+            }
+            if (!*d) break;
+            service* s = (*d)->pid > 0 ? owner_of((*d)->pid) : nullptr;
+            if (!s) {
+                log::debug("ignoring a notification from pid {}, which belongs to no service",
+                           (*d)->pid);
+                continue;
+            }
+            apply_notify(*s, (*d)->pid, parse_notify((*d)->text));
         }
-        if (!*d) break;
-        service* s = (*d)->pid > 0 ? owner_of((*d)->pid) : nullptr;
-        if (!s) {
-            log::debug("ignoring a notification from pid {}, which belongs to no service",
-                       (*d)->pid);
-            continue;
-        }
-        apply_notify(*s, (*d)->pid, parse_notify((*d)->text));
-    }
+    });
     auto id = loop_.poll_readable(notify_->fd(), [this](int) noexcept { on_notify(); });
     if (!id) log::error("unable to watch the sd_notify socket: {}", id.error().message());
 }
@@ -344,7 +347,7 @@ void manager::arm_tree_recheck() {
     if (tree_recheck_) return;
     auto id = loop_.after(std::chrono::milliseconds(250), [this](int) noexcept {
         tree_recheck_ = {};
-        check_trees();
+        guarded("check process trees", [&] { check_trees(); });
     });
     if (id) tree_recheck_ = *id;
 }
@@ -375,7 +378,7 @@ void manager::on_inotify() {
     ssize_t n;
     while ((n = ::read(inotify_.get(), buf, sizeof buf)) > 0) {
     }
-    check_trees();
+    guarded("check process trees", [&] { check_trees(); });
     auto id = loop_.poll_readable(inotify_.get(), [this](int) noexcept { on_inotify(); });
     if (!id) log::error("unable to watch inotify: {}", id.error().message());
 }
@@ -384,8 +387,10 @@ void manager::arm_flush_store() {
     if (!store_.present() || !store_.has_pending() || store_flush_) return;
     auto id = loop_.poll_writable(store_.fd(), [this](int) noexcept {
         store_flush_ = {};
-        store_.flush();
-        arm_flush_store();
+        guarded("send to the fd store", [&] {
+            store_.flush();
+            arm_flush_store();
+        });
     });
     if (id) store_flush_ = *id;
 }

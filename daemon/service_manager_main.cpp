@@ -22,6 +22,7 @@
 #include "common/log.hpp"
 #include "control_server.hpp"
 #include "fd_store.hpp"
+#include "guard.hpp"
 #include "manager.hpp"
 
 using namespace hw;
@@ -141,7 +142,7 @@ void on_signals(int sigfd, manager& m, event_loop& loop) {
             }
         }
     }
-    if (child) m.reap_children();
+    if (child) guarded("reap children", [&] { m.reap_children(); });
     auto id =
         loop.poll_readable(sigfd, [sigfd, &m, &loop](int) noexcept { on_signals(sigfd, m, loop); });
     if (!id) log::critical("unable to watch signals: {}", id.error().message());
@@ -209,7 +210,7 @@ int main(int argc, char** argv) {
 
     while (!mgr.done()) {
         if (!(*loop)->run_once()) return 111;
-        mgr.flush();
+        guarded("write the state files", [&] { mgr.flush(); });
     }
     mgr.flush();
     log::info("every service is down; exiting");

@@ -40,6 +40,7 @@ struct manager::service {
     std::string status_text;
     bool unload_when_down = false;
     bool dirty = true;
+    bool published = false;  // during deliver(): whether a publish happened
     std::int64_t wall_since = 0;
 
     service(std::string n, bundle_info b, supervise_dir d, process_tree t)

@@ -43,3 +43,24 @@ pids_of() { # pids_of COMM: pids of the processes whose command name is COMM
     done
     true
 }
+trap 'st=$?; [ $st = 0 ] || echo "e2e: test script ended with status $st" >&2' EXIT
+
+# A logger that loses nothing on SIGTERM: it exits between two chunks, leaving what it has not
+# read in the pipe for its successor. (A plain `cat` killed between its read and its write loses
+# that chunk; no pipe can help.)
+LOGGER='exec python3 -c "
+import os, select, signal, sys
+r, w = os.pipe()
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)
+signal.signal(signal.SIGTERM, lambda *_: None)
+out = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+while True:
+    ready = select.select([0, r], [], [])[0]
+    if r in ready:
+        break
+    data = os.read(0, 65536)
+    if not data:
+        break
+    os.write(out, data)
+" '

@@ -1,7 +1,8 @@
 # log links: output goes through a pipe service-manager keeps, so restarting the logger or the
 # producer loses nothing; unplumbed output goes to the system log.
 . "$E2E_DIR/lib.sh"
-mkservice logger "exec cat >> $WORK/log"
+command -v python3 >/dev/null || { say "no python3 for the test logger; skipping"; exit 77; }
+mkservice logger "$LOGGER $WORK/log"
 mkservice producer "i=\$(cat $WORK/counter 2>/dev/null || echo 0)
 while :; do i=\$((i + 1)); echo \$i; echo \$i > $WORK/counter; sleep 0.002; done"
 ln -s ../logger "$B/producer/log"
@@ -28,6 +29,6 @@ sort -n -u "$WORK/log" > "$WORK/sorted"
 n=$(wc -l < "$WORK/sorted")
 [ "$(head -n1 "$WORK/sorted")" = 1 ] && [ "$n" = "$(tail -n1 "$WORK/sorted")" ] ||
     fail "gaps in the log: $n distinct numbers up to $(tail -n1 "$WORK/sorted")"
-[ "$n" -ge 100 ] || fail "only $n lines logged"
+[ "$n" -ge 40 ] || fail "only $n lines logged"
 say "log continuous across 3 logger and 3 producer restarts: $n lines"
 say ok

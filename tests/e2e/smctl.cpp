@@ -6,9 +6,13 @@
 //         | wait STATE MS NAME...    subscribe, then block (no polling) until every NAME is in
 //                                    STATE; exit 1 on timeout or if one fails instead
 //         | load-dir DIR             load every bundle DIR/* under its directory name
+//         | bench-restart NAME N     N times: SIGKILL the main process of NAME and time until
+//                                    the event announcing its new main process arrives
 // Exit codes: 0 ok, 1 "no" (timeout, failed), 100 usage, 111 error.
 #include <dirent.h>
+#include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -93,6 +97,29 @@ int load_dir(control_client& c, const std::string& dir) {
     return 0;
 }
 
+int bench_restart(control_client& c, const std::string& name, int rounds) {
+    if (auto r = c.subscribe(); !r) return fail_with(c, r.error(), "subscribe");
+    std::vector<double> us;
+    for (int i = 0; i < rounds; ++i) {
+        auto s = c.status(name);
+        if (!s) return fail_with(c, s.error(), "get the status");
+        std::uint32_t old = s->main_pid;
+        if (old == 0) return 1;
+        auto t0 = steady_clock::now();
+        ::kill(static_cast<pid_t>(old), SIGKILL);
+        for (;;) {
+            auto ev = c.next_event(milliseconds(5000));
+            if (!ev || !*ev) return 1;
+            if ((*ev)->name == name && (*ev)->main_pid != 0 && (*ev)->main_pid != old) break;
+        }
+        us.push_back(duration<double, std::micro>(steady_clock::now() - t0).count());
+    }
+    std::sort(us.begin(), us.end());
+    std::printf("restart after SIGKILL, %d rounds: min %.0f us, median %.0f us, max %.0f us\n",
+                rounds, us.front(), us[us.size() / 2], us.back());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -146,6 +173,9 @@ int main(int argc, char** argv) {
         if (!st) return 100;
         std::set<std::string> names(args.begin() + 2, args.end());
         return wait_for(c, *st, milliseconds(std::atol(args[1].c_str())), names);
+    }
+    if (verb == "bench-restart" && args.size() == 2) {
+        return bench_restart(c, args[0], std::atoi(args[1].c_str()));
     }
     std::fprintf(stderr, "smctl: bad usage (see the header of tests/e2e/smctl.cpp)\n");
     return 100;
