@@ -4,6 +4,8 @@
 mkservice crash 'now=$(date +%s%3N); echo "$now" >> '"$WORK"'/starts; exit 3' \
     restart-delay=0.1 restart-delay-max=0.4 restart-limit=5 restart-reset=5
 load crash
+sm=$(pids_of service-manager)
+fds_before=$(ls /proc/$sm/fd | wc -l)
 t0=$(now_ms)
 $SMCTL start crash
 wait_state failed 10000 crash
@@ -38,4 +40,7 @@ n=$(wc -l < "$WORK/flaky")
 expect_field flaky state ready
 $SMCTL stop flaky
 wait_state stopped 5000 flaky
+fds_after=$(ls /proc/$sm/fd | wc -l)
+# flaky's supervise files (lock, control, status, ok) are the only new descriptors
+[ "$fds_after" = $((fds_before + 4)) ] || fail "descriptors: $fds_before before, $fds_after after"
 say ok
