@@ -21,7 +21,7 @@
 
 #include "common/log.hpp"
 #include "control_server.hpp"
-#include "fd_store.hpp"
+#include "fd_store_client.hpp"
 #include "guard.hpp"
 #include "manager.hpp"
 

@@ -1,4 +1,4 @@
-#include "fd_store.hpp"
+#include "fd_store_client.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -32,7 +32,7 @@
 #include "bundle.hpp"
 #include "common/event_loop.hpp"
 #include "common/protocol.hpp"
-#include "fd_store.hpp"
+#include "fd_store_client.hpp"
 #include "process_tree.hpp"
 #include "sd_notify.hpp"
 #include "service_machine.hpp"
