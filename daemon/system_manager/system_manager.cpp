@@ -260,6 +260,10 @@ void system_manager::on_job_exit(channel c, int status) noexcept {
     bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     log::emit(ok ? log::severity::info : log::severity::warning, "job {} {}",
               t ? target_name(*t) : "?", describe_wait_status(status));
+    // A boot job may have made /var writable: the logger then moves its directory there.
+    if (t && *t != target::init && !is_shutdown_target(*t) && logger_.pid > 0) {
+        ::kill(logger_.pid, SIGHUP);
+    }
     if (phase_ == phase::drain_jobs && board_.idle()) enter(phase::stop_manager);
 }
 
