@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 
 #include "common/unique_fd.hpp"
@@ -27,13 +28,12 @@ std::optional<proc_stat> parse_proc_stat(std::string_view text) noexcept {
             st.state = word.empty() ? '?' : word.front();
             continue;
         }
-        long long v = 0;
-        bool neg = !word.empty() && word.front() == '-';
-        for (char c : neg ? word.substr(1) : word) {
-            if (c < '0' || c > '9') break;
-            v = v * 10 + (c - '0');
+        if (field != 4 && field != 5 && field != 6 && field != 22 && field != 52) continue;
+        std::uint64_t v = 0;  // the fields we read are never negative
+        for (char c : word) {
+            if (c < '0' || c > '9' || v > (UINT64_MAX - 9) / 10) break;
+            v = v * 10 + static_cast<std::uint64_t>(c - '0');
         }
-        if (neg) v = -v;
         switch (field) {
             case 4:
                 st.ppid = static_cast<pid_t>(v);
