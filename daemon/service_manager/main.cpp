@@ -5,6 +5,8 @@
 // never exits except after SIGTERM/SIGINT once every service is down (exit 0).
 //
 // Usage: service-manager [--socket PATH] [--run-dir DIR] [--no-cgroup] [--verbose]
+// HEARTWOOD_NO_CGROUPS=1 in the environment is --no-cgroup (for runs under a PID 1 that passes
+// no arguments, e.g. tests in a user namespace that must not touch the host's cgroup tree).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -43,6 +45,9 @@ struct options {
 
 options parse_args(int argc, char** argv) {
     options o;
+    if (const char* v = std::getenv("HEARTWOOD_NO_CGROUPS"); v && std::string_view(v) == "1") {
+        o.manager.try_cgroups = false;
+    }
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--socket" && i + 1 < argc) {

@@ -81,8 +81,17 @@ manager::manager(event_loop& loop, manager_options opts, fd_store& store)
     service_err_ = reopen_blocking(2);
 }
 
+// A clean exit: every service is down. Their pipes stay in PID 1's store (a successor may
+// still find unread output there); their empty cgroups go.
 manager::~manager() {
-    for (auto& [name, s] : services_) drop(*s);
+    for (auto& [name, s] : services_) {
+        loop_.cancel(s->control_watch);
+        loop_.cancel(s->timer);
+        loop_.cancel(s->ready_watch);
+        loop_.cancel(s->pidfd_watch);
+        s->tree.remove();
+    }
+    if (cgroups_) ::rmdir(cgroups_->path().c_str());
 }
 
 mono_time manager::now() const {
