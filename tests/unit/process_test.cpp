@@ -95,7 +95,7 @@ TEST_CASE("a spawned program starts with exactly the requested signals blocked")
     sigaddset(&parent_mask, SIGUSR1);  // the parent's own mask must not leak into the child
     sigprocmask(SIG_BLOCK, &parent_mask, nullptr);
     hw::spawn_request req;
-    req.argv = {"sh", "-c", "grep SigBlk /proc/self/status"};
+    req.argv = {"grep", "SigBlk", "/proc/self/status"};
     req.stdio = {-1, w.get(), -1};
     req.blocked_signals = {SIGHUP};
     auto child = hw::spawn(req);
