@@ -10,6 +10,6 @@ export WORK
 trap 'rm -rf "$WORK"' EXIT
 SM_ARGS=${SM_ARGS:---no-cgroup}
 export SM_ARGS
-exec unshare --user --map-root-user --pid --fork --mount --mount-proc --kill-child \
+unshare --user --map-root-user --pid --fork --mount --mount-proc --kill-child \
     sh -c 'mount -t tmpfs tmpfs /run && exec "$FAKE_PID1" "$SM" $SM_ARGS -- sh -eu "$0"' \
     "$test_script"

@@ -9,7 +9,7 @@ WORK=$(mktemp -d /tmp/hw-e2e.XXXXXX)
 chmod 755 "$WORK"
 export WORK
 trap 'rm -rf "$WORK"' EXIT
-exec unshare --pid --fork --mount --mount-proc --kill-child sh -eu -c '
+unshare --pid --fork --mount --mount-proc --kill-child sh -eu -c '
     . "$E2E_DIR/lib.sh"
     "$SM" --no-cgroup --socket "$WORK/control" --run-dir "$WORK/run" &
     sm=$!
