@@ -38,8 +38,6 @@ class fd_store {
     bool flush();
     bool has_pending() const noexcept { return !queue_.empty(); }
 
-    static bool valid_name(std::string_view name) noexcept;
-
   private:
     struct message {
         std::string text;

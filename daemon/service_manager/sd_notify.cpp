@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "bundle.hpp"
+#include "common/fd_passing.hpp"
 
 namespace hw::svc {
 
@@ -67,43 +68,17 @@ result<notify_socket> notify_socket::adopt(unique_fd fd) {
 }
 
 result<std::optional<notify_datagram>> notify_socket::receive() {
-    char text[4096];
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(int) * 16)];
-    iovec iov{text, sizeof text};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n;
-    do {
-        n = ::recvmsg(fd_.get(), &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        if (errno == EAGAIN) return std::optional<notify_datagram>{};
-        return fail();
-    }
+    auto msg = receive_message(fd_.get(), 4096);
+    if (!msg) return fail(msg.error());
+    if (!*msg) return std::optional<notify_datagram>{};
     notify_datagram d;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET) continue;
-        if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
-            ucred cred;
-            std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
-            d.pid = cred.pid;
-            d.uid = cred.uid;
-        } else if (c->cmsg_type == SCM_RIGHTS) {
-            std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (std::size_t i = 0; i < count; ++i) {
-                int fd;
-                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-                unique_fd closing(fd);  // BARRIER=1 is acknowledged by closing its fd
-            }
-        }
+    if ((*msg)->sender) {
+        d.pid = (*msg)->sender->pid;
+        d.uid = (*msg)->sender->uid;
     }
-    if (msg.msg_flags & MSG_TRUNC)
-        d.text.clear();  // too long: ignored, as systemd does
-    else
-        d.text.assign(text, static_cast<std::size_t>(n));
+    // Descriptors that came along are closed when msg goes: that is how BARRIER=1 is
+    // acknowledged. A datagram too long to read whole is ignored, as systemd does.
+    if (!(*msg)->truncated) d.text = std::move((*msg)->text);
     return std::optional(std::move(d));
 }
 

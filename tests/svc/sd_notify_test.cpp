@@ -1,3 +1,4 @@
+#include "common/fd_passing.hpp"
 #include "daemon/service_manager/sd_notify.hpp"
 
 #include <doctest/doctest.h>
@@ -43,22 +44,7 @@ TEST_CASE("a datagram arrives with the sender's pid and any fds it carries are c
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::strcpy(addr.sun_path, path.c_str());
-    const char text[] = "BARRIER=1";
-    iovec iov{const_cast<char*>(text), sizeof text - 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_name = &addr;
-    msg.msg_namelen = sizeof addr;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fds[1], sizeof(int));
-    REQUIRE(::sendmsg(client, &msg, 0) > 0);
+    REQUIRE(hw::send_message(client, "BARRIER=1", fds[1], &addr));
     ::close(fds[1]);
     auto d = sock.receive().value();
     REQUIRE(d);

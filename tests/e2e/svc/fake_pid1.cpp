@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "common/fd_passing.hpp"
 #include "common/unique_fd.hpp"
 
 using hw::unique_fd;
@@ -50,46 +51,19 @@ unique_fd listen_control() {
 }
 
 void send_fd(int sock, const std::string& text, int fd) {
-    iovec iov{const_cast<char*>(text.data()), text.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    if (fd >= 0) {
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    if (auto sent = hw::send_message(sock, text, fd); !sent) {
+        std::fprintf(stderr, "fake-pid1: sendmsg: %s\n", sent.error().message().c_str());
     }
-    if (::sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) std::perror("fake-pid1: sendmsg");
 }
 
 // One store message from service-manager; false when the other end is gone.
 bool receive_store(int sock) {
-    char text[512];
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-    iovec iov{text, sizeof text};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    if (n < 0) return errno == EAGAIN || errno == EINTR;
-    if (n == 0) return false;
-    std::vector<unique_fd> fds;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_type != SCM_RIGHTS) continue;
-        for (std::size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            fds.emplace_back(fd);
-        }
-    }
-    std::string line(text, static_cast<std::size_t>(n));
+    auto msg = hw::receive_message(sock, 512);
+    if (!msg) return false;
+    if (!*msg) return true;
+    if ((*msg)->eof) return false;
+    auto& fds = (*msg)->fds;
+    std::string line = (*msg)->text;
     if (line.rfind("STORE ", 0) == 0 && fds.size() == 1) {
         stored[line.substr(6)] = std::move(fds[0]);
     } else if (line.rfind("REMOVE ", 0) == 0) {
