@@ -42,6 +42,7 @@ struct bundle {
     std::optional<std::chrono::milliseconds> start_timeout;
     std::optional<std::chrono::milliseconds> stop_timeout;
     bool has_run = false;     // service/run exists
+    bool contents_read = false;  // false: only named (see bundle_loader::options::follow_all)
 };
 
 // 1..200 bytes of [A-Za-z0-9@._:+-], not starting with '.' or '-'. Such names are safe as

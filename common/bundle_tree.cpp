@@ -1,6 +1,7 @@
 #include "bundle_tree.hpp"
 
 #include <dirent.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <sys/stat.h>
@@ -25,30 +26,33 @@ struct dir_entry {
     unsigned char type;  // DT_*
 };
 
-struct dir_closer {
-    void operator()(DIR* d) const noexcept { ::closedir(d); }
-};
-
 std::string errno_text(int err) { return std::system_category().message(err); }
 
-// The entries of the directory open on `fd` (borrowed), without "." and "..", sorted by name.
-// On failure returns the errno.
+// The entries of the directory open on `fd` (borrowed, freshly opened: read from offset 0),
+// without "." and "..", sorted by name. Returns 0 or the errno. Uses getdents64 directly: a
+// bundle tree is thousands of small directories, and opendir() costs four extra system calls
+// per directory.
 int list_dir(int fd, std::vector<dir_entry>& out) {
     out.clear();
-    unique_fd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
-    if (!copy) return errno;
-    // fdopendir takes over the descriptor; closedir closes it.
-    std::unique_ptr<DIR, dir_closer> dir(::fdopendir(copy.get()));
-    if (!dir) return errno;
-    copy.release();
-    ::rewinddir(dir.get());
-    errno = 0;
-    while (dirent* e = ::readdir(dir.get())) {
-        std::string_view n(e->d_name);
-        if (n != "." && n != "..") out.push_back({std::string(n), e->d_type});
-        errno = 0;
+    alignas(8) char buf[16384];
+    for (;;) {
+        long n = ::syscall(SYS_getdents64, fd, buf, sizeof buf);
+        if (n < 0) return errno;
+        if (n == 0) break;
+        for (long pos = 0; pos < n;) {
+            struct raw_dirent {
+                ino64_t ino;
+                off64_t off;
+                unsigned short reclen;
+                unsigned char type;
+                char name[1];
+            };
+            auto* e = reinterpret_cast<raw_dirent*>(buf + pos);
+            std::string_view name(e->name);
+            if (name != "." && name != "..") out.push_back({std::string(name), e->type});
+            pos += e->reclen;
+        }
     }
-    if (errno) return errno;
     std::sort(out.begin(), out.end(),
               [](const dir_entry& a, const dir_entry& b) { return a.name < b.name; });
     return 0;
@@ -128,57 +132,78 @@ struct inode_hash {
     }
 };
 
-constexpr std::size_t max_queued_fds = 128;
-
 }  // namespace
 
+// Identity first, contents later: a bundle gets its id when a link to it is first followed
+// (fstatat gives the device and inode), and is opened once, when its contents are read. Its
+// physical path, and so its name, is then the kernel's name for that open directory. Bundles
+// that are only named (never read) get their path in finish().
 struct bundle_loader::impl {
-    struct pending {
-        node_id id;
-        unique_fd fd;  // empty: reopen by path (too many were open)
+    struct edge {
+        node_id from;
+        edge_kind kind;
+        node_id to;
     };
 
-    bundle_path search;
+    bundle_path search{{}};
     options opts;
-    std::vector<bundle> bundles;
-    graph_builder builder;
+    std::vector<bundle> bundles;   // path is the logical path until resolved
+    std::vector<node_id> log_of;   // per bundle: whose `log` it was first reached as, or no_node
+    std::vector<bool> resolved;    // per bundle: path and name are final
+    std::vector<edge> edges;
     diagnostics problems;
     std::unordered_map<inode_key, node_id, inode_hash> by_inode;
-    std::deque<pending> queue;
-    std::size_t queued_fds = 0;
+    std::deque<node_id> queue;
 
     void report(std::string file, std::string message,
                 diagnostic::level lvl = diagnostic::level::error, unsigned line = 0) {
         problems.push_back({lvl, std::move(file), line, std::move(message)});
     }
 
-    // Registers the directory open on `fd`, whose stat is `st`; returns its id. `logical` is
-    // how it was reached. `log_parent` is the bundle whose `log` this is, if so.
-    node_id discover(unique_fd fd, const struct stat& st, const std::string& logical,
-                     const bundle* log_parent) {
+    // The id of the directory whose stat is `st`, reached as `logical`; a new one if unseen.
+    // `read`: queue its contents for reading (else it is only named, until reached again).
+    node_id discover(const struct stat& st, std::string logical, node_id log_parent, bool read) {
         inode_key key{st.st_dev, st.st_ino};
-        if (auto it = by_inode.find(key); it != by_inode.end()) return it->second;
-        bundle b;
-        b.path = physical_path(fd.get(), logical);
+        node_id id;
+        if (auto it = by_inode.find(key); it != by_inode.end()) {
+            id = it->second;
+        } else {
+            id = static_cast<node_id>(bundles.size());
+            bundle b;
+            b.path = std::move(logical);
+            b.dev = st.st_dev;
+            b.ino = st.st_ino;
+            bundles.push_back(std::move(b));
+            log_of.push_back(log_parent);
+            resolved.push_back(false);
+            by_inode.emplace(key, id);
+        }
+        if (read && !bundles[id].contents_read) {
+            bundles[id].contents_read = true;  // from now on: read, or queued to be
+            queue.push_back(id);
+        }
+        return id;
+    }
+
+    // Sets the bundle's physical path (from the open `fd`) and its name.
+    void resolve(node_id id, int fd) {
+        bundle& b = bundles[id];
+        b.path = physical_path(fd, b.path);
+        b.service_dir = b.path;
         b.name = std::string(basename_of(b.path));
         // A daemontools-style log/ subdirectory is named after its main service.
-        if (log_parent && b.name == "log") b.name = log_parent->name + "/log";
-        b.dev = st.st_dev;
-        b.ino = st.st_ino;
-        b.service_dir = b.path;
-        node_id id = builder.add_node(b.name);
-        bundles.push_back(std::move(b));
-        by_inode.emplace(key, id);
-        if (queued_fds >= max_queued_fds) fd.reset();
-        if (fd) ++queued_fds;
-        queue.push_back({id, std::move(fd)});
-        return id;
+        if (log_of[id] != no_node && b.name == "log") {
+            const bundle& parent = bundles[log_of[id]];
+            b.name = std::string(resolved[log_of[id]] ? std::string_view(parent.name)
+                                                      : basename_of(parent.path)) + "/log";
+        }
+        resolved[id] = true;
     }
 
     // Follows entry `name` of the directory `dirfd` (whose path is `dir_path`) to a bundle.
     // Records a diagnostic and returns nullopt when it does not lead to a directory.
     std::optional<node_id> follow(int dirfd, const std::string& dir_path, const std::string& name,
-                                  const bundle* log_parent) {
+                                  node_id log_parent, bool read) {
         std::string where = dir_path + "/" + name;
         struct stat st;
         if (::fstatat(dirfd, name.c_str(), &st, 0) != 0) {
@@ -194,51 +219,48 @@ struct bundle_loader::impl {
             report(where, "not a directory or a link to one");
             return std::nullopt;
         }
-        if (auto it = by_inode.find({st.st_dev, st.st_ino}); it != by_inode.end())
-            return it->second;
-        unique_fd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!fd) {
-            report(where, fmt::format("unable to open: {}", errno_text(errno)));
-            return std::nullopt;
-        }
-        return discover(std::move(fd), st, where, log_parent);
+        return discover(st, std::move(where), log_parent, read);
     }
 
     std::optional<node_id> open_path(const std::string& path) {
-        unique_fd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         struct stat st;
-        if (!fd || ::fstat(fd.get(), &st) != 0) {
+        if (::stat(path.c_str(), &st) != 0) {
             report(path, fmt::format("unable to open: {}", errno_text(errno)));
             return std::nullopt;
         }
-        return discover(std::move(fd), st, path, nullptr);
+        if (!S_ISDIR(st.st_mode)) {
+            report(path, "not a directory");
+            return std::nullopt;
+        }
+        return discover(st, path, no_node, true);
     }
 
     void drain() {
         while (!queue.empty()) {
-            pending p = std::move(queue.front());
+            node_id id = queue.front();
             queue.pop_front();
-            if (p.fd) {
-                --queued_fds;
-            } else {
-                p.fd.reset(::open(bundles[p.id].path.c_str(),
-                                  O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-                if (!p.fd) {
-                    report(bundles[p.id].path, fmt::format("unable to open: {}", errno_text(errno)));
-                    continue;
-                }
+            unique_fd fd(::open(bundles[id].path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            if (!fd) {
+                report(bundles[id].path, fmt::format("unable to open: {}", errno_text(errno)));
+                continue;
             }
-            read_bundle(p.id, p.fd.get());
+            resolve(id, fd.get());
+            read_bundle(id, fd.get());
         }
     }
 
-    void read_service_dir(node_id id, int svc_fd) {
-        std::vector<dir_entry> entries;
-        const std::string svc_path = bundles[id].service_dir;
-        if (int err = list_dir(svc_fd, entries)) {
-            report(svc_path, fmt::format("unable to read: {}", errno_text(err)));
-            return;
+    // Paths and names of the bundles that were only named.
+    void resolve_the_rest() {
+        for (node_id id = 0; id < bundles.size(); ++id) {
+            if (resolved[id]) continue;
+            unique_fd fd(::open(bundles[id].path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+            resolve(id, fd ? fd.get() : -1);
         }
+    }
+
+    // `entries`: the listing of svc_fd.
+    void read_service_dir(node_id id, int svc_fd, const std::vector<dir_entry>& entries) {
+        const std::string svc_path = bundles[id].service_dir;
         bundle& b = bundles[id];
         b.flags.down = find_entry(entries, "down");
         b.flags.remain = find_entry(entries, "remain");
@@ -290,17 +312,26 @@ struct bundle_loader::impl {
                                          "+ - and do not start with . or -",
                                          bundles[id].name));
         }
-        unique_fd svc;
         if (find_entry(entries, "service")) {
-            svc.reset(::openat(fd, "service", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-            if (!svc) report(path + "/service", fmt::format("unable to open: {}", errno_text(errno)));
-            else bundles[id].service_dir = path + "/service";
+            std::vector<dir_entry> svc_entries;
+            unique_fd svc(::openat(fd, "service", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            int err = svc ? list_dir(svc.get(), svc_entries) : errno;
+            if (err) {
+                report(path + "/service", fmt::format("unable to read: {}", errno_text(err)));
+            } else {
+                bundles[id].service_dir = path + "/service";
+                read_service_dir(id, svc.get(), svc_entries);
+            }
+        } else {
+            read_service_dir(id, fd, entries);
         }
-        read_service_dir(id, svc ? svc.get() : fd);
 
         std::vector<dir_entry> links;
         for (edge_kind kind : all_edge_kinds) {
             if (kind == edge_kind::log) continue;
+            bool install = kind == edge_kind::wanted_by || kind == edge_kind::stopped_by;
+            if (install && !opts.install_links) continue;
+            bool ordering = kind == edge_kind::after || kind == edge_kind::before;
             std::string kind_name(edge_kind_name(kind));
             if (!find_entry(entries, kind_name)) continue;
             std::string dir = path + "/" + kind_name;
@@ -313,13 +344,14 @@ struct bundle_loader::impl {
             }
             for (const auto& link : links) {
                 if (link.name[0] == '.') continue;
-                if (auto target = follow(kfd.get(), dir, link.name, nullptr))
-                    builder.add_edge(id, kind, *target);
+                bool read = opts.follow_all || !(install || ordering);
+                if (auto target = follow(kfd.get(), dir, link.name, no_node, read))
+                    edges.push_back({id, kind, *target});
             }
         }
         if (find_entry(entries, "log")) {
-            if (auto target = follow(fd, path, "log", &bundles[id]))
-                builder.add_edge(id, edge_kind::log, *target);
+            if (auto target = follow(fd, path, "log", id, true))
+                edges.push_back({id, edge_kind::log, *target});
         }
     }
 
@@ -340,7 +372,10 @@ struct bundle_loader::impl {
 };
 
 bundle_loader::bundle_loader(bundle_path search, options opts)
-    : impl_(std::make_unique<impl>(impl{std::move(search), opts, {}, {}, {}, {}, {}, 0})) {}
+    : impl_(std::make_unique<impl>()) {
+    impl_->search = std::move(search);
+    impl_->opts = opts;
+}
 
 bundle_loader::~bundle_loader() = default;
 
@@ -376,7 +411,7 @@ void bundle_loader::load_all() {
             }
             for (const auto& e : entries) {
                 if (e.name[0] == '.') continue;
-                impl_->follow(fd.get(), dir, e.name, nullptr);
+                impl_->follow(fd.get(), dir, e.name, no_node, true);
             }
             impl_->drain();
         }
@@ -390,10 +425,14 @@ std::optional<node_id> bundle_loader::find(dev_t dev, ino_t ino) const {
 
 bundle_tree bundle_loader::finish() && {
     impl_->drain();
+    impl_->resolve_the_rest();
     impl_->check_names();
+    graph_builder builder;
+    for (const auto& b : impl_->bundles) builder.add_node(b.name);
+    for (const auto& e : impl_->edges) builder.add_edge(e.from, e.kind, e.to);
     bundle_tree tree;
     tree.bundles = std::move(impl_->bundles);
-    tree.relations = std::move(impl_->builder).build();
+    tree.relations = std::move(builder).build();
     tree.problems = std::move(impl_->problems);
     return tree;
 }

@@ -6,6 +6,9 @@
 // their directory. Node ids are assigned in discovery order and relationship entries are read
 // in name order, so the same tree on disk always gives the same ids.
 //
+// A bundle whose contents were not read (see options::follow_all) has contents_read false and
+// no outgoing edges.
+//
 // Nothing stops the loader early: every problem (a dangling link, an entry that is not a
 // directory, an unreadable directory or file, a bad name, a name used by two bundles, a bad
 // timeout) becomes a diagnostic naming the file, and reading goes on with what remains.
@@ -40,6 +43,13 @@ public:
         // Also report what only a linter cares about: names outside valid_bundle_name(), a
         // service directory without an executable `run`, programs that are not executable.
         bool lint = false;
+        // Read every bundle reached through any link. When false, bundles reached only
+        // through after/, before/, wanted-by/ or stopped-by/ are named (they have an id, a path,
+        // a name) but their own contents are not read: enough for planning a start job, which
+        // only follows wants/, requires/, conflicts/, required-by/ and log.
+        bool follow_all = true;
+        // Read wanted-by/ and stopped-by/ (install-time relationships).
+        bool install_links = true;
     };
 
     explicit bundle_loader(bundle_path search, options opts);

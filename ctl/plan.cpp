@@ -70,7 +70,6 @@ std::expected<closure, plan_error> compute_closure(const graph& g, const job_req
         if (act == action::start) {
             pull(g.out(id, edge_kind::wants), action::start, edge_kind::wants);
             pull(g.out(id, edge_kind::requires_), action::start, edge_kind::requires_);
-            pull(g.in(id, edge_kind::required_by), action::start, edge_kind::requires_);
             pull(g.out(id, edge_kind::log), action::start, edge_kind::log);
             pull(g.out(id, edge_kind::conflicts), action::stop, edge_kind::conflicts);
         } else {

@@ -2,9 +2,10 @@
 // computes who takes part in the job, what each one does, and who waits for whom. No I/O.
 //
 // Closure (fixed point):
-//   start X  ->  start everything in X/wants/, X/requires/, X's `log`, and every Y with X in
-//                Y/required-by/; stop everything in X/conflicts/
-//   stop X   ->  stop everything in X/required-by/ and every Y with X in Y/requires/
+//   start X  ->  start everything in X/wants/, X/requires/ and X's `log`; stop everything in
+//                X/conflicts/
+//   stop X   ->  stop everything in X/required-by/ and every Y with X in Y/requires/ (so a stop
+//                needs a graph of the whole tree; a start needs only what it reaches)
 //   after/, before/, wanted-by/, stopped-by/ never pull anything in.
 // A bundle that ends up both started and stopped makes the plan fail, naming how it was reached
 // each way ("start normal -> wants web -> requires db" / "start rescue -> conflicts db").

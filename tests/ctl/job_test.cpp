@@ -51,14 +51,14 @@ struct job {
 TEST_CASE("a start job loads everything, plumbs the logger and starts what is unblocked at once") {
     job j("basic", {"web"});
     CHECK(j.run() == 0);
-    for (auto n : {"web", "db", "cache", "web-log", "api"}) {
+    for (auto n : {"web", "db", "cache", "web-log"}) {
         CHECK(j.fake.called("load", n));
         CHECK(j.of(n) == outcome::done);
     }
     CHECK(j.fake.called("plumb", "web>web-log"));
     CHECK(j.fake.calls.front().what == "subscribe");
-    // db, web-log, api and cache have no waits: all started at time 0.
-    for (auto n : {"db", "web-log", "api", "cache"}) CHECK(j.fake.when("start", n) == 0ms);
+    // db, web-log and cache have no waits: all started at time 0.
+    for (auto n : {"db", "web-log", "cache"}) CHECK(j.fake.when("start", n) == 0ms);
     // web waits for db and web-log, each ready after 10ms.
     CHECK(j.fake.when("start", "web") == 10ms);
     CHECK(j.fake.elapsed() == 20ms);

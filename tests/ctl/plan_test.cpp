@@ -56,19 +56,18 @@ using names = std::vector<std::string>;
 
 }  // namespace
 
-TEST_CASE("start pulls in wants, requires, required-by backlinks and the logger, nothing else") {
+TEST_CASE("start pulls in wants, requires and the logger, nothing else") {
     auto p = make("basic", {"normal"});
     REQUIRE(p.plan);
     CHECK(p.member_names() ==
-          names{"api", "cache", "db", "getty", "multi-user", "normal", "web", "web-log"});
+          names{"cache", "db", "getty", "multi-user", "normal", "web", "web-log"});
+    CHECK(!p.in("api"));  // api/required-by/web: install-time backlink, followed by stops only
     for (auto& n : p.member_names()) CHECK(p.act(n) == action::start);
     CHECK(!p.in("shutdown"));  // web/stopped-by/shutdown is install-time only
     CHECK(p.plan->primary(p.m("normal")));
     CHECK(!p.plan->primary(p.m("db")));
     CHECK(hw::ctl::describe_reason(p.tree.relations, *p.plan, p.m("db")) ==
           "start normal -> wants web -> requires db");
-    CHECK(hw::ctl::describe_reason(p.tree.relations, *p.plan, p.m("api")) ==
-          "start normal -> wants web -> requires api");
 }
 
 TEST_CASE("after and before order members only; a starting bundle waits for what it is after") {
@@ -76,7 +75,7 @@ TEST_CASE("after and before order members only; a starting bundle waits for what
     REQUIRE(p.plan);
     CHECK(p.waits("web") == names{"db", "web-log"});
     CHECK(p.waits("db").empty());
-    CHECK(p.waits("api").empty());  // a requirement without after/ starts at the same time
+    CHECK(p.waits("cache").empty());  // a want without after/ starts at the same time
     CHECK(p.plan->depth[p.m("web")] == 1);
     CHECK(p.plan->depth[p.m("db")] == 0);
     CHECK(p.plan->cycles.empty());
