@@ -3,6 +3,7 @@
 // It multiplexes three kinds of operation, each with a callback run on completion:
 //   - poll_readable(fd):  one-shot readiness of a descriptor (signalfd, pidfd exit, pipe,
 //                         socket, FIFO). The callback then does a non-blocking read itself;
+//   - poll_writable(fd):  the same for writing (a full socket or pipe has room again);
 //   - after(duration):    a one-shot relative timer (CLOCK_MONOTONIC);
 //   - cancel(id):         withdraws a pending operation; its callback will not run.
 // Callbacks receive the completion result (>= 0 success, or -errno; a timer that expires
@@ -32,7 +33,7 @@ struct op_id {
 };
 
 class event_loop {
-public:
+  public:
     using callback = std::move_only_function<void(int res) noexcept>;
 
     // requires: capacity >= 1. Tries the cheapest setup flags first and falls back.
@@ -42,6 +43,7 @@ public:
     event_loop& operator=(const event_loop&) = delete;
 
     result<op_id> poll_readable(int fd, callback cb) noexcept;
+    result<op_id> poll_writable(int fd, callback cb) noexcept;
     result<op_id> after(std::chrono::nanoseconds delay, callback cb) noexcept;
     // Safe with stale or empty ids. The callback is destroyed without being called.
     void cancel(op_id& id) noexcept;
@@ -52,7 +54,8 @@ public:
 
     std::size_t pending() const noexcept { return in_use_; }
 
-private:
+  private:
+    result<op_id> poll(int fd, unsigned events, callback cb) noexcept;
     struct impl;
     explicit event_loop(std::unique_ptr<impl> p);
     std::unique_ptr<impl> impl_;

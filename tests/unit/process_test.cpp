@@ -1,3 +1,5 @@
+#include "common/process.hpp"
+
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -5,8 +7,6 @@
 #include <unistd.h>
 
 #include <ostream>
-
-#include "common/process.hpp"
 
 namespace {
 int wait_for(pid_t pid) {
