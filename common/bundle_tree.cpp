@@ -273,7 +273,9 @@ struct bundle_loader::impl {
         if (find_entry(entries, "timeout-stop"))
             b.stop_timeout = read_timeout(svc_fd, svc_path, "timeout-stop");
         if (!opts.lint) return;
-        if (!b.has_run) report(svc_path, "no run program");
+        std::string_view parent = std::string_view(b.path).substr(0, b.path.rfind('/'));
+        if (!b.has_run && !parent.ends_with("/targets"))
+            report(svc_path, "no run program (so it would be up at once, like a target)");
         for (const char* prog : {"start", "run", "stop", "restart"}) {
             if (find_entry(entries, prog) && ::faccessat(svc_fd, prog, X_OK, 0) != 0)
                 report(svc_path + "/" + prog, fmt::format("not executable: {}", errno_text(errno)));

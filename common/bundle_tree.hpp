@@ -41,7 +41,7 @@ class bundle_loader {
 public:
     struct options {
         // Also report what only a linter cares about: names outside valid_bundle_name(), a
-        // service directory without an executable `run`, programs that are not executable.
+        // bundle outside targets/ without `run`, programs that are not executable.
         bool lint = false;
         // Read every bundle reached through any link. When false, bundles reached only
         // through after/, before/, wanted-by/ or stopped-by/ are named (they have an id, a path,

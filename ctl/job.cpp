@@ -196,7 +196,7 @@ private:
         if (plan_.actions[m] == action::start) {
             switch (ev.state) {
             case service_state::ready: return finish(m, outcome::done);
-            case service_state::failed: return finish(m, outcome::failed, exit_text(ev, "failed"));
+            case service_state::failed: return finish(m, outcome::failed, exit_text(ev, ""));
             case service_state::starting:
             case service_state::running: s.begun = true; return;
             case service_state::stopped:
@@ -209,12 +209,15 @@ private:
         }
     }
 
+    // "stopped while starting (exited 3)"; without `what`, just "exited 3" (or nothing).
     static std::string exit_text(const service_event& ev, std::string_view what) {
-        if (!ev.wait_status) return std::string(what);
-        int st = *ev.wait_status;
-        if (WIFEXITED(st)) return fmt::format("{} (exited {})", what, WEXITSTATUS(st));
-        if (WIFSIGNALED(st)) return fmt::format("{} (killed by signal {})", what, WTERMSIG(st));
-        return std::string(what);
+        std::string how;
+        if (ev.wait_status && WIFEXITED(*ev.wait_status))
+            how = fmt::format("exited {}", WEXITSTATUS(*ev.wait_status));
+        else if (ev.wait_status && WIFSIGNALED(*ev.wait_status))
+            how = fmt::format("killed by signal {}", WTERMSIG(*ev.wait_status));
+        if (what.empty()) return how;
+        return how.empty() ? std::string(what) : fmt::format("{} ({})", what, how);
     }
 
     clock::time_point next_deadline() const {

@@ -138,7 +138,7 @@ TEST_CASE("every problem in a broken tree is reported with its file, and reading
     CHECK(problems_at(tree, "/services/dangling-top") ==
           std::vector<std::string>{"dangling link to ../elsewhere"});
     CHECK(problems_at(tree, "/services/norun/service") ==
-          std::vector<std::string>{"no run program"});
+          std::vector<std::string>{"no run program (so it would be up at once, like a target)"});
     // Even root needs one x bit to execute a file.
     CHECK(problems_at(tree, "/services/noexec/service/run").size() == 1);
     auto bad_name = problems_at(tree, "/services/Bad Name!");

@@ -78,7 +78,7 @@ TEST_CASE("a failed requirement fails its dependents, which are never started") 
     j.fake.scripts["db"].on_start = service_script::start_end::fails;
     CHECK(j.run() == 1);
     CHECK(j.of("db") == outcome::failed);
-    CHECK(j.detail("db") == "failed (exited 1)");
+    CHECK(j.detail("db") == "exited 1");
     CHECK(j.of("web") == outcome::dependency);
     CHECK(j.detail("web") == "requires db");
     CHECK(!j.fake.called("start", "web"));
