@@ -4,16 +4,12 @@
 
 #include <cstdlib>
 
+#include "protocol.hpp"
+
 namespace hw {
 
 bool valid_bundle_name(std::string_view name) noexcept {
-    if (name.empty() || name.size() > 200 || name[0] == '.' || name[0] == '-') return false;
-    for (char c : name) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '@' || c == '.' || c == '_' || c == ':' || c == '+' || c == '-';
-        if (!ok) return false;
-    }
-    return true;
+    return proto::valid_service_name(name);
 }
 
 std::vector<std::string> bundle_path::default_roots() {

@@ -32,7 +32,8 @@ struct bundle_flags {
 };
 
 struct bundle {
-    std::string name;         // the name given to the service-manager; unique in a tree
+    std::string name;         // the name given to the service-manager (the directory's name; a log/
+                              // subdirectory is "<main>.log"); unique in a tree
     std::string path;         // physical (symlink-free) path of the bundle directory
     std::string service_dir;  // path + "/service", or path
     dev_t dev = 0;
@@ -41,17 +42,17 @@ struct bundle {
     // service/timeout-start, service/timeout-stop: seconds (fractions allowed); 0 = for ever.
     std::optional<std::chrono::milliseconds> start_timeout;
     std::optional<std::chrono::milliseconds> stop_timeout;
-    bool has_run = false;     // service/run exists
+    bool has_run = false;        // service/run exists
     bool contents_read = false;  // false: only named (see bundle_loader::options::follow_all)
 };
 
-// 1..200 bytes of [A-Za-z0-9@._:+-], not starting with '.' or '-'. Such names are safe as
-// service-manager names, fd-store names and file names.
+// A name the service-manager accepts (proto::valid_service_name: 1..proto::max_name bytes of
+// [A-Za-z0-9@._:+-], not starting with '.' or '-').
 bool valid_bundle_name(std::string_view name) noexcept;
 
 // The roots searched for bundles, each holding targets/ and services/.
 class bundle_path {
-public:
+  public:
     explicit bundle_path(std::vector<std::string> roots) : roots_(std::move(roots)) {}
 
     // /run/service-bundles, /etc/service-bundles, /usr/share/service-bundles.
@@ -71,7 +72,7 @@ public:
     // Every place that was searched for `name`, in order (for "not found" messages).
     std::vector<std::string> candidates(std::string_view name) const;
 
-private:
+  private:
     std::vector<std::string> roots_;
 };
 

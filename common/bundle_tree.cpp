@@ -1,10 +1,10 @@
 #include "bundle_tree.hpp"
 
 #include <dirent.h>
-#include <sys/syscall.h>
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 #include <system_error>
 #include <unordered_map>
 
+#include "protocol.hpp"
 #include "unique_fd.hpp"
 
 namespace hw {
@@ -26,7 +27,9 @@ struct dir_entry {
     unsigned char type;  // DT_*
 };
 
-std::string errno_text(int err) { return std::system_category().message(err); }
+std::string errno_text(int err) {
+    return std::system_category().message(err);
+}
 
 // The entries of the directory open on `fd` (borrowed, freshly opened: read from offset 0),
 // without "." and "..", sorted by name. Returns 0 or the errno. Uses getdents64 directly: a
@@ -147,9 +150,9 @@ struct bundle_loader::impl {
 
     bundle_path search{{}};
     options opts;
-    std::vector<bundle> bundles;   // path is the logical path until resolved
-    std::vector<node_id> log_of;   // per bundle: whose `log` it was first reached as, or no_node
-    std::vector<bool> resolved;    // per bundle: path and name are final
+    std::vector<bundle> bundles;  // path is the logical path until resolved
+    std::vector<node_id> log_of;  // per bundle: whose `log` it was first reached as, or no_node
+    std::vector<bool> resolved;   // per bundle: path and name are final
     std::vector<edge> edges;
     diagnostics problems;
     std::unordered_map<inode_key, node_id, inode_hash> by_inode;
@@ -195,7 +198,8 @@ struct bundle_loader::impl {
         if (log_of[id] != no_node && b.name == "log") {
             const bundle& parent = bundles[log_of[id]];
             b.name = std::string(resolved[log_of[id]] ? std::string_view(parent.name)
-                                                      : basename_of(parent.path)) + "/log";
+                                                      : basename_of(parent.path)) +
+                     ".log";
         }
         resolved[id] = true;
     }
@@ -307,12 +311,10 @@ struct bundle_loader::impl {
             return;
         }
         if (opts.lint) {
-            std::string_view name = bundles[id].name;
-            if (name.ends_with("/log")) name.remove_suffix(4);
-            if (!valid_bundle_name(name))
-                report(path, fmt::format("bad bundle name '{}': use 1 to 200 of A-Z a-z 0-9 @ . _ : "
-                                         "+ - and do not start with . or -",
-                                         bundles[id].name));
+            if (!valid_bundle_name(bundles[id].name))
+                report(path, fmt::format("bad bundle name '{}': use 1 to {} of A-Z a-z 0-9 @ . _ "
+                                         ": + - and do not start with . or -",
+                                         bundles[id].name, proto::max_name));
         }
         if (find_entry(entries, "service")) {
             std::vector<dir_entry> svc_entries;
@@ -367,21 +369,22 @@ struct bundle_loader::impl {
             const bundle& first = bundles[ids[i - 1]];
             const bundle& again = bundles[ids[i]];
             if (first.name == again.name)
-                report(again.path, fmt::format("name '{}' is also the name of {}", again.name,
-                                               first.path));
+                report(again.path,
+                       fmt::format("name '{}' is also the name of {}", again.name, first.path));
         }
     }
 };
 
-bundle_loader::bundle_loader(bundle_path search, options opts)
-    : impl_(std::make_unique<impl>()) {
+bundle_loader::bundle_loader(bundle_path search, options opts) : impl_(std::make_unique<impl>()) {
     impl_->search = std::move(search);
     impl_->opts = opts;
 }
 
 bundle_loader::~bundle_loader() = default;
 
-const bundle_path& bundle_loader::search_path() const noexcept { return impl_->search; }
+const bundle_path& bundle_loader::search_path() const noexcept {
+    return impl_->search;
+}
 
 std::optional<node_id> bundle_loader::load(std::string_view name) {
     auto path = impl_->search.resolve(name);

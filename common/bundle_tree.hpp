@@ -38,7 +38,7 @@ struct bundle_tree {
 };
 
 class bundle_loader {
-public:
+  public:
     struct options {
         // Also report what only a linter cares about: names outside valid_bundle_name(), a
         // bundle outside targets/ without `run`, programs that are not executable.
@@ -72,7 +72,7 @@ public:
     // Finishes reading what is queued, checks names across the tree, and hands everything over.
     bundle_tree finish() &&;
 
-private:
+  private:
     struct impl;
     std::unique_ptr<impl> impl_;
 };

@@ -7,7 +7,7 @@ namespace hw {
 namespace {
 
 constexpr std::array<std::string_view, edge_kind_count> kind_names = {
-    "wants", "requires", "conflicts", "required-by", "after",
+    "wants",  "requires",  "conflicts",  "required-by", "after",
     "before", "wanted-by", "stopped-by", "log"};
 
 }  // namespace

@@ -36,19 +36,21 @@ enum class edge_kind : std::uint8_t {
 };
 inline constexpr std::size_t edge_kind_count = 9;
 inline constexpr std::array<edge_kind, edge_kind_count> all_edge_kinds = {
-    edge_kind::wants,  edge_kind::requires_, edge_kind::conflicts,
-    edge_kind::required_by, edge_kind::after, edge_kind::before,
-    edge_kind::wanted_by, edge_kind::stopped_by, edge_kind::log};
+    edge_kind::wants,       edge_kind::requires_,  edge_kind::conflicts,
+    edge_kind::required_by, edge_kind::after,      edge_kind::before,
+    edge_kind::wanted_by,   edge_kind::stopped_by, edge_kind::log};
 
 // "wants", "requires", ..., "required-by", "log": the directory (or link) name on disk.
 std::string_view edge_kind_name(edge_kind k) noexcept;
 std::optional<edge_kind> edge_kind_from_name(std::string_view name) noexcept;
 
 class graph {
-public:
+  public:
     graph() = default;
 
-    std::size_t size() const noexcept { return name_offsets_.empty() ? 0 : name_offsets_.size() - 1; }
+    std::size_t size() const noexcept {
+        return name_offsets_.empty() ? 0 : name_offsets_.size() - 1;
+    }
     std::string_view name(node_id id) const noexcept;
     // The lowest id carrying this name, if any. O(log n).
     std::optional<node_id> find(std::string_view name) const noexcept;
@@ -60,7 +62,7 @@ public:
 
     std::size_t edge_count() const noexcept;
 
-private:
+  private:
     friend class graph_builder;
     struct adjacency {
         std::vector<std::uint32_t> offsets;  // size()+1 entries
@@ -75,7 +77,7 @@ private:
 };
 
 class graph_builder {
-public:
+  public:
     node_id add_node(std::string_view name);
     // requires: both ids were returned by add_node. Duplicates are merged by build().
     void add_edge(node_id from, edge_kind k, node_id to);
@@ -83,7 +85,7 @@ public:
     // Consumes the builder.
     graph build() &&;
 
-private:
+  private:
     struct edge {
         node_id from;
         node_id to;

@@ -59,7 +59,9 @@ std::optional<std::chrono::milliseconds> seconds_option(std::string_view text) {
 
 }  // namespace
 
-std::span<const option_spec> all_options() { return options_table; }
+std::span<const option_spec> all_options() {
+    return options_table;
+}
 
 std::optional<std::string> command_line::value(std::string_view name) const {
     auto it = given.find(name);
@@ -123,9 +125,13 @@ std::expected<command_line, std::string> parse_command_line(std::span<char* cons
     return cl;
 }
 
-std::string context::root() const { return cl.value("root").value_or(""); }
+std::string context::root() const {
+    return cl.value("root").value_or("");
+}
 
-bundle_path context::search_path() const { return bundle_path::from_environment(root()); }
+bundle_path context::search_path() const {
+    return bundle_path::from_environment(root());
+}
 
 std::string context::socket_path() const {
     if (auto s = cl.value("socket")) return *s;
@@ -171,8 +177,10 @@ loaded load_named(const context& ctx, const std::vector<std::string>& names, rea
     if (how == reading::whole_tree) loader.load_all();
     loaded out;
     for (const auto& n : names) {
-        if (auto id = loader.load(n)) out.ids.push_back(*id);
-        else out.all_found = false;
+        if (auto id = loader.load(n))
+            out.ids.push_back(*id);
+        else
+            out.all_found = false;
     }
     out.tree = std::move(loader).finish();
     return out;

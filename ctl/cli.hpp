@@ -56,9 +56,9 @@ struct context {
     bool force = false;
     bool colour = false;  // stdout is a terminal (or --colour), and not --no-colour
 
-    std::string root() const;            // --root, or ""
-    bundle_path search_path() const;     // HEARTWOOD_BUNDLE_PATH or defaults, under --root
-    std::string socket_path() const;     // --socket, $HEARTWOOD_CONTROL_SOCKET, or the default
+    std::string root() const;         // --root, or ""
+    bundle_path search_path() const;  // HEARTWOOD_BUNDLE_PATH or defaults, under --root
+    std::string socket_path() const;  // --socket, $HEARTWOOD_CONTROL_SOCKET, or the default
     std::expected<job_options, std::string> job_opts() const;
 
     // "\x1b[32m" etc. when colour is on; "" otherwise.

@@ -17,7 +17,9 @@ namespace hw::ctl {
 
 namespace {
 
-std::string errno_text(int err) { return std::system_category().message(err); }
+std::string errno_text(int err) {
+    return std::system_category().message(err);
+}
 
 std::string real_path(const std::string& path) {
     char* r = ::realpath(path.c_str(), nullptr);
@@ -103,9 +105,8 @@ install_plan plan_install(const bundle_path& search, const std::string& bundle_d
         }
     }
     std::string down = service_dir_of(bundle_dir) + "/down";
-    plan.actions.push_back({enable ? install_action::kind::remove_file
-                                   : install_action::kind::create_file,
-                            down, {}});
+    plan.actions.push_back(
+        {enable ? install_action::kind::remove_file : install_action::kind::create_file, down, {}});
     return plan;
 }
 
@@ -116,48 +117,50 @@ diagnostics apply_install(const install_plan& plan) {
     };
     for (const auto& a : plan.actions) {
         switch (a.what) {
-        case install_action::kind::link: {
-            char buf[PATH_MAX];
-            ssize_t n = ::readlink(a.path.c_str(), buf, sizeof buf);
-            if (n >= 0) {
-                if (std::string_view(buf, n) == a.target || same_file(a.path, plan.bundle_dir))
-                    break;
-                fail(a.path, fmt::format("unable to link: it exists and points to {}",
-                                         std::string_view(buf, n)));
-                break;
-            }
-            if (!make_dirs(a.path.substr(0, a.path.rfind('/')))) {
-                fail(a.path, fmt::format("unable to create its directory: {}", errno_text(errno)));
-                break;
-            }
-            if (::symlink(a.target.c_str(), a.path.c_str()) != 0)
-                fail(a.path, fmt::format("unable to link: {}", errno_text(errno)));
-            break;
-        }
-        case install_action::kind::unlink: {
-            struct stat st;
-            if (::lstat(a.path.c_str(), &st) != 0) break;  // not there: nothing to undo
-            if (!S_ISLNK(st.st_mode) || !same_file(a.path, plan.bundle_dir)) {
+            case install_action::kind::link: {
                 char buf[PATH_MAX];
                 ssize_t n = ::readlink(a.path.c_str(), buf, sizeof buf);
-                if (n < 0 || std::string_view(buf, n) != a.target) {
-                    fail(a.path, "left alone: it does not lead to this bundle");
+                if (n >= 0) {
+                    if (std::string_view(buf, n) == a.target || same_file(a.path, plan.bundle_dir))
+                        break;
+                    fail(a.path, fmt::format("unable to link: it exists and points to {}",
+                                             std::string_view(buf, n)));
                     break;
                 }
+                if (!make_dirs(a.path.substr(0, a.path.rfind('/')))) {
+                    fail(a.path,
+                         fmt::format("unable to create its directory: {}", errno_text(errno)));
+                    break;
+                }
+                if (::symlink(a.target.c_str(), a.path.c_str()) != 0)
+                    fail(a.path, fmt::format("unable to link: {}", errno_text(errno)));
+                break;
             }
-            if (::unlink(a.path.c_str()) != 0)
-                fail(a.path, fmt::format("unable to remove: {}", errno_text(errno)));
-            break;
-        }
-        case install_action::kind::create_file: {
-            unique_fd fd(::open(a.path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0400));
-            if (!fd) fail(a.path, fmt::format("unable to create: {}", errno_text(errno)));
-            break;
-        }
-        case install_action::kind::remove_file:
-            if (::unlink(a.path.c_str()) != 0 && errno != ENOENT)
-                fail(a.path, fmt::format("unable to remove: {}", errno_text(errno)));
-            break;
+            case install_action::kind::unlink: {
+                struct stat st;
+                if (::lstat(a.path.c_str(), &st) != 0) break;  // not there: nothing to undo
+                if (!S_ISLNK(st.st_mode) || !same_file(a.path, plan.bundle_dir)) {
+                    char buf[PATH_MAX];
+                    ssize_t n = ::readlink(a.path.c_str(), buf, sizeof buf);
+                    if (n < 0 || std::string_view(buf, n) != a.target) {
+                        fail(a.path, "left alone: it does not lead to this bundle");
+                        break;
+                    }
+                }
+                if (::unlink(a.path.c_str()) != 0)
+                    fail(a.path, fmt::format("unable to remove: {}", errno_text(errno)));
+                break;
+            }
+            case install_action::kind::create_file: {
+                unique_fd fd(
+                    ::open(a.path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0400));
+                if (!fd) fail(a.path, fmt::format("unable to create: {}", errno_text(errno)));
+                break;
+            }
+            case install_action::kind::remove_file:
+                if (::unlink(a.path.c_str()) != 0 && errno != ENOENT)
+                    fail(a.path, fmt::format("unable to remove: {}", errno_text(errno)));
+                break;
         }
     }
     return problems;
@@ -165,10 +168,14 @@ diagnostics apply_install(const install_plan& plan) {
 
 std::string describe(const install_action& a) {
     switch (a.what) {
-    case install_action::kind::link: return fmt::format("link {} -> {}", a.path, a.target);
-    case install_action::kind::unlink: return fmt::format("unlink {}", a.path);
-    case install_action::kind::create_file: return fmt::format("create {}", a.path);
-    case install_action::kind::remove_file: return fmt::format("remove {}", a.path);
+        case install_action::kind::link:
+            return fmt::format("link {} -> {}", a.path, a.target);
+        case install_action::kind::unlink:
+            return fmt::format("unlink {}", a.path);
+        case install_action::kind::create_file:
+            return fmt::format("create {}", a.path);
+        case install_action::kind::remove_file:
+            return fmt::format("remove {}", a.path);
     }
     return {};
 }

@@ -12,37 +12,56 @@ namespace hw::ctl {
 
 std::string_view outcome_name(outcome o) noexcept {
     switch (o) {
-    case outcome::pending: return "pending";
-    case outcome::done: return "done";
-    case outcome::already: return "already";
-    case outcome::failed: return "failed";
-    case outcome::timed_out: return "timed out";
-    case outcome::dependency: return "dependency failed";
+        case outcome::pending:
+            return "pending";
+        case outcome::done:
+            return "done";
+        case outcome::already:
+            return "already";
+        case outcome::failed:
+            return "failed";
+        case outcome::timed_out:
+            return "timed out";
+        case outcome::dependency:
+            return "dependency failed";
     }
     return "?";
 }
 
 std::string_view job_event_name(job_event_kind k) noexcept {
     switch (k) {
-    case job_event_kind::load: return "load";
-    case job_event_kind::plumb: return "plumb";
-    case job_event_kind::unblocked: return "unblocked";
-    case job_event_kind::start: return "start";
-    case job_event_kind::stop: return "stop";
-    case job_event_kind::kill: return "kill";
-    case job_event_kind::finished: return "finished";
+        case job_event_kind::load:
+            return "load";
+        case job_event_kind::plumb:
+            return "plumb";
+        case job_event_kind::unblocked:
+            return "unblocked";
+        case job_event_kind::start:
+            return "start";
+        case job_event_kind::stop:
+            return "stop";
+        case job_event_kind::kill:
+            return "kill";
+        case job_event_kind::finished:
+            return "finished";
     }
     return "?";
 }
 
 std::string_view state_name(service_state s) noexcept {
     switch (s) {
-    case service_state::stopped: return "stopped";
-    case service_state::starting: return "starting";
-    case service_state::running: return "running";
-    case service_state::ready: return "ready";
-    case service_state::stopping: return "stopping";
-    case service_state::failed: return "failed";
+        case service_state::stopped:
+            return "stopped";
+        case service_state::starting:
+            return "starting";
+        case service_state::running:
+            return "running";
+        case service_state::ready:
+            return "ready";
+        case service_state::stopping:
+            return "stopping";
+        case service_state::failed:
+            return "failed";
     }
     return "?";
 }
@@ -57,7 +76,7 @@ std::optional<service_state> state_from_name(std::string_view name) noexcept {
 namespace {
 
 class runner {
-public:
+  public:
     runner(const bundle_tree& tree, const plan& p, service_control& control,
            const job_options& opts, job_observer* observer)
         : tree_(tree), plan_(p), control_(control), opts_(opts), observer_(observer) {
@@ -94,7 +113,7 @@ public:
         return std::move(result_);
     }
 
-private:
+  private:
     enum class phase : std::uint8_t { waiting, acting, finished };
     struct member_state {
         phase at = phase::waiting;
@@ -195,14 +214,19 @@ private:
         if (s.at != phase::acting) return;
         if (plan_.actions[m] == action::start) {
             switch (ev.state) {
-            case service_state::ready: return finish(m, outcome::done);
-            case service_state::failed: return finish(m, outcome::failed, exit_text(ev, ""));
-            case service_state::starting:
-            case service_state::running: s.begun = true; return;
-            case service_state::stopped:
-            case service_state::stopping:
-                if (s.begun) finish(m, outcome::failed, exit_text(ev, "stopped while starting"));
-                return;
+                case service_state::ready:
+                    return finish(m, outcome::done);
+                case service_state::failed:
+                    return finish(m, outcome::failed, exit_text(ev, ""));
+                case service_state::starting:
+                case service_state::running:
+                    s.begun = true;
+                    return;
+                case service_state::stopped:
+                case service_state::stopping:
+                    if (s.begun)
+                        finish(m, outcome::failed, exit_text(ev, "stopped while starting"));
+                    return;
             }
         } else if (ev.state == service_state::stopped || ev.state == service_state::failed) {
             finish(m, outcome::done);
@@ -256,9 +280,7 @@ private:
         }
     }
 
-    static double seconds(clock::duration d) {
-        return std::chrono::duration<double>(d).count();
-    }
+    static double seconds(clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
     // Records the outcome, propagates a start failure to requirers that have not begun, and
     // releases the members waiting for m.

@@ -37,12 +37,14 @@ namespace hw::ctl {
 
 enum class outcome : std::uint8_t { pending, done, already, failed, timed_out, dependency };
 std::string_view outcome_name(outcome o) noexcept;
-inline bool succeeded(outcome o) noexcept { return o == outcome::done || o == outcome::already; }
+inline bool succeeded(outcome o) noexcept {
+    return o == outcome::done || o == outcome::already;
+}
 
 struct member_result {
     outcome result = outcome::pending;
-    std::string detail;          // why it failed, or what it is waiting for
-    clock::duration took{};      // from acting to finishing
+    std::string detail;      // why it failed, or what it is waiting for
+    clock::duration took{};  // from acting to finishing
 };
 
 struct job_options {
@@ -68,7 +70,7 @@ struct in_progress {
 };
 
 class job_observer {
-public:
+  public:
     virtual ~job_observer() = default;
     virtual void on_event(const job_event&) {}
     virtual void on_tick(clock::time_point /*now*/, std::span<const in_progress> /*waiting*/,

@@ -54,12 +54,13 @@ const verb* find_verb(std::string_view name) {
 
 }  // namespace
 
-std::span<const verb> all_verbs() { return verbs; }
+std::span<const verb> all_verbs() {
+    return verbs;
+}
 
 int verb_help(context& ctx) {
     fmt::print("usage: {} [OPTION...] COMMAND [ARG...]\n\ncommands:\n", ctx.program);
-    for (const auto& v : verbs)
-        fmt::print("  {:<18} {:<18} {}\n", v.name, v.usage, v.summary);
+    for (const auto& v : verbs) fmt::print("  {:<18} {:<18} {}\n", v.name, v.usage, v.summary);
     fmt::print("\noptions:\n");
     for (const auto& o : all_options()) {
         if (o.help.empty()) continue;
@@ -117,9 +118,12 @@ int main(int argc, char** argv) {
         for (int i = raw_from; cl && i < argc; ++i) {
             std::string_view a = argv[i];
             // No kernel passes these; taking them as options keeps a mistyped dry run dry.
-            if (a == "-n" || a == "--dry-run") cl->given["dry-run"] = "";
-            else if (a == "-v" || a == "--verbose") cl->given["verbose"] = "";
-            else cl->args.emplace_back(a);
+            if (a == "-n" || a == "--dry-run")
+                cl->given["dry-run"] = "";
+            else if (a == "-v" || a == "--verbose")
+                cl->given["verbose"] = "";
+            else
+                cl->args.emplace_back(a);
         }
         if (!cl) {
             report_error(ctx, cl.error());
@@ -140,7 +144,8 @@ int main(int argc, char** argv) {
         }
         const verb* v = find_verb(ctx.cl.args.front());
         if (!v) {
-            report_error(ctx, fmt::format("unknown command '{}' (try --help)", ctx.cl.args.front()));
+            report_error(ctx,
+                         fmt::format("unknown command '{}' (try --help)", ctx.cl.args.front()));
             return exit_code::usage;
         }
         ctx.cl.args.erase(ctx.cl.args.begin());

@@ -44,7 +44,7 @@ service_status from_wire(const proto::service_status& s) {
 }
 
 class manager_control final : public service_control {
-public:
+  public:
     explicit manager_control(control_client c) : client_(std::move(c)) {
         client_.set_reply_timeout(reply_timeout);
     }
@@ -55,9 +55,7 @@ public:
     control_result<void> unload(std::string_view name) override {
         return done(client_.unload(name));
     }
-    control_result<void> start(std::string_view name) override {
-        return done(client_.start(name));
-    }
+    control_result<void> start(std::string_view name) override { return done(client_.start(name)); }
     control_result<void> stop(std::string_view name) override { return done(client_.stop(name)); }
     control_result<void> signal(std::string_view name, char letter) override {
         return done(client_.signal(name, letter));
@@ -99,7 +97,7 @@ public:
 
     clock::time_point now() override { return clock::now(); }
 
-private:
+  private:
     control_error error(std::error_code ec) const {
         if (!client_.error_message().empty()) return {client_.error_message(), false};
         return {fmt::format("service-manager: {}", ec.message()), true};
@@ -118,10 +116,10 @@ control_result<std::unique_ptr<service_control>> connect_manager(const context& 
     std::string path = ctx.socket_path();
     auto c = control_client::connect(path);
     if (!c) {
-        return std::unexpected(control_error{
-            fmt::format("unable to connect to the service-manager at {}: {}", path,
-                        c.error().message()),
-            true});
+        return std::unexpected(
+            control_error{fmt::format("unable to connect to the service-manager at {}: {}", path,
+                                      c.error().message()),
+                          true});
     }
     return std::unique_ptr<service_control>(new manager_control(std::move(*c)));
 }

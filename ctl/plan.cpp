@@ -78,10 +78,10 @@ std::expected<closure, plan_error> compute_closure(const graph& g, const job_req
         }
     }
     if (conflict) {
-        return std::unexpected(plan_error{fmt::format(
-            "unable to plan the job: {} would be both started ({}) and stopped ({})",
-            g.name(*conflict), describe_chain(g, c, *conflict, action::start),
-            describe_chain(g, c, *conflict, action::stop))});
+        return std::unexpected(plan_error{
+            fmt::format("unable to plan the job: {} would be both started ({}) and stopped ({})",
+                        g.name(*conflict), describe_chain(g, c, *conflict, action::start),
+                        describe_chain(g, c, *conflict, action::stop))});
     }
     return c;
 }
@@ -100,8 +100,7 @@ member_lists make_lists(std::size_t members,
 }
 
 // The ordering constraints between members, as (waiter, waited-for) pairs.
-std::vector<std::pair<std::uint32_t, std::uint32_t>> ordering_pairs(const graph& g,
-                                                                      const plan& p) {
+std::vector<std::pair<std::uint32_t, std::uint32_t>> ordering_pairs(const graph& g, const plan& p) {
     std::vector<std::pair<std::uint32_t, std::uint32_t>> waits;
     for (std::uint32_t a = 0; a < p.members.size(); ++a) {
         bool a_stops = p.actions[a] == action::stop;
@@ -123,8 +122,8 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> ordering_pairs(const graph&
 
 // Breaks ordering cycles by the rule in plan.hpp; removes the ignored waits from `waits` and
 // returns the cycles. `waits` is sorted and unique on entry.
-std::vector<ordering_cycle> break_cycles(const graph& g, const plan& p,
-                                         std::vector<std::pair<std::uint32_t, std::uint32_t>>& waits) {
+std::vector<ordering_cycle> break_cycles(
+    const graph& g, const plan& p, std::vector<std::pair<std::uint32_t, std::uint32_t>>& waits) {
     const std::uint32_t n = static_cast<std::uint32_t>(p.members.size());
     std::vector<std::uint32_t> by_name(n);
     for (std::uint32_t i = 0; i < n; ++i) by_name[i] = i;
@@ -137,7 +136,8 @@ std::vector<ordering_cycle> break_cycles(const graph& g, const plan& p,
 
     member_lists adj = make_lists(n, waits);
     for (std::uint32_t m = 0; m < n; ++m) {
-        auto begin = adj.items.begin() + adj.offsets[m], end = adj.items.begin() + adj.offsets[m + 1];
+        auto begin = adj.items.begin() + adj.offsets[m],
+             end = adj.items.begin() + adj.offsets[m + 1];
         std::sort(begin, end, [&](std::uint32_t a, std::uint32_t b) { return rank[a] < rank[b]; });
     }
 
@@ -207,9 +207,12 @@ std::vector<std::uint32_t> depths(const plan& p) {
 
 std::string_view action_name(action a) noexcept {
     switch (a) {
-    case action::start: return "start";
-    case action::stop: return "stop";
-    case action::none: break;
+        case action::start:
+            return "start";
+        case action::stop:
+            return "stop";
+        case action::none:
+            break;
     }
     return "none";
 }

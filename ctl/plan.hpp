@@ -66,14 +66,14 @@ struct member_lists {
 struct plan {
     static constexpr std::uint32_t not_member = UINT32_MAX;
 
-    std::vector<node_id> members;     // in order of discovery
-    std::vector<action> actions;      // per member
-    std::vector<reason> reasons;      // per member
-    std::vector<std::uint32_t> index;  // per graph node: member index or not_member
-    member_lists waits_for;   // per member: members that must finish before it acts
-    member_lists released;    // per member: members waiting for it (the reverse)
-    member_lists requirers;   // per starting member: starting members that require it
-    std::vector<std::uint32_t> depth;  // per member: longest chain of waits below it (0 = free)
+    std::vector<node_id> members;        // in order of discovery
+    std::vector<action> actions;         // per member
+    std::vector<reason> reasons;         // per member
+    std::vector<std::uint32_t> index;    // per graph node: member index or not_member
+    member_lists waits_for;              // per member: members that must finish before it acts
+    member_lists released;               // per member: members waiting for it (the reverse)
+    member_lists requirers;              // per starting member: starting members that require it
+    std::vector<std::uint32_t> depth;    // per member: longest chain of waits below it (0 = free)
     std::vector<ordering_cycle> cycles;  // found and broken
 
     std::uint32_t member_of(node_id id) const noexcept {

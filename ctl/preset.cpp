@@ -77,10 +77,10 @@ std::vector<std::string> preset_policy::directories(std::string_view root) {
             rest.remove_prefix(colon + 1);
         }
     } else {
-        dirs = {"/etc/system-control/presets",       "/usr/local/etc/system-control/presets",
-                "/etc/systemd/system-preset",        "/usr/local/share/system-control/presets",
+        dirs = {"/etc/system-control/presets",          "/usr/local/etc/system-control/presets",
+                "/etc/systemd/system-preset",           "/usr/local/share/system-control/presets",
                 "/usr/local/lib/systemd/system-preset", "/usr/share/system-control/presets",
-                "/usr/lib/systemd/system-preset",    "/lib/systemd/system-preset"};
+                "/usr/lib/systemd/system-preset",       "/lib/systemd/system-preset"};
     }
     std::string prefix(root);
     while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
@@ -114,8 +114,7 @@ preset_policy preset_policy::load(const std::vector<std::string>& dirs, diagnost
     return policy;
 }
 
-void preset_policy::add_file(std::string_view file, std::string_view text,
-                             diagnostics& problems) {
+void preset_policy::add_file(std::string_view file, std::string_view text, diagnostics& problems) {
     unsigned line_no = 0;
     while (!text.empty()) {
         auto nl = text.find('\n');
@@ -136,9 +135,9 @@ void preset_policy::add_file(std::string_view file, std::string_view text,
             space == std::string_view::npos ? std::string_view() : trim(line.substr(space));
         if ((verb != "enable" && verb != "disable") || pattern.empty() ||
             pattern.find_first_of(" \t") != std::string_view::npos) {
-            problems.push_back({diagnostic::level::warning, std::string(file), line_no,
-                                fmt::format("not 'enable PATTERN' or 'disable PATTERN': {}",
-                                            line)});
+            problems.push_back(
+                {diagnostic::level::warning, std::string(file), line_no,
+                 fmt::format("not 'enable PATTERN' or 'disable PATTERN': {}", line)});
             continue;
         }
         for (std::string_view suffix : {".service", ".target", ".socket", ".timer"}) {

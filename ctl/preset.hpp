@@ -29,7 +29,7 @@ struct preset_rule {
 };
 
 class preset_policy {
-public:
+  public:
     // The default directories, each prefixed with `root`, or $HEARTWOOD_PRESET_PATH (':').
     static std::vector<std::string> directories(std::string_view root);
     // Reads the *.preset files of `dirs`, in the order described above.
@@ -44,7 +44,7 @@ public:
         return !r || r->enable;
     }
 
-private:
+  private:
     std::vector<preset_rule> rules_;
 };
 

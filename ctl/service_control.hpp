@@ -30,11 +30,11 @@ struct service_status {
     service_state state = service_state::stopped;
     pid_t pid = 0;
     bool ready = false;
-    clock::time_point since{};                          // of the current state, monotonic
+    clock::time_point since{};                           // of the current state, monotonic
     std::chrono::system_clock::time_point since_wall{};  // the same instant, wall clock
-    std::optional<int> last_wait_status;                // as from waitpid()
+    std::optional<int> last_wait_status;                 // as from waitpid()
     unsigned restarts = 0;
-    std::string status_text;                            // the service's STATUS=
+    std::string status_text;  // the service's STATUS=
 };
 
 struct service_event {
@@ -53,7 +53,7 @@ template <class T>
 using control_result = std::expected<T, control_error>;
 
 class service_control {
-public:
+  public:
     virtual ~service_control() = default;
 
     // Idempotent: creates the service from bundle_dir's service directory if not yet loaded.

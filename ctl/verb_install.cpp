@@ -50,8 +50,12 @@ int install_all(context& ctx, std::string_view verb, bool enable) {
 
 }  // namespace
 
-int verb_enable(context& ctx) { return install_all(ctx, "enable", true); }
-int verb_disable(context& ctx) { return install_all(ctx, "disable", false); }
+int verb_enable(context& ctx) {
+    return install_all(ctx, "enable", true);
+}
+int verb_disable(context& ctx) {
+    return install_all(ctx, "disable", false);
+}
 
 int verb_preset(context& ctx) {
     if (ctx.cl.args.empty()) {

@@ -20,7 +20,7 @@ constexpr std::string_view green = "\x1b[32m", red = "\x1b[31m", yellow = "\x1b[
 // --verbose: one line per event on stdout. On a terminal (stderr), a progress line that says
 // what is still being waited for and for how long, redrawn every second.
 class console_observer final : public job_observer {
-public:
+  public:
     console_observer(const context& ctx, const bundle_tree& tree, const plan& p)
         : ctx_(ctx), tree_(tree), plan_(p), progress_(!ctx.quiet && ::isatty(2)) {}
     ~console_observer() override { clear(); }
@@ -33,9 +33,9 @@ public:
         std::string_view name = tree_.at(plan_.members[e.member]).name;
         std::string_view colour = e.kind == job_event_kind::start || e.kind == job_event_kind::stop
                                       ? yellow
-                                  : e.kind == job_event_kind::kill       ? red
-                                  : e.kind == job_event_kind::unblocked  ? cyan
-                                                                         : std::string_view();
+                                  : e.kind == job_event_kind::kill      ? red
+                                  : e.kind == job_event_kind::unblocked ? cyan
+                                                                        : std::string_view();
         if (e.kind == job_event_kind::finished)
             colour = e.detail == "done" || e.detail == "already" ? green : red;
         fmt::print("{}{}{} {}{}{}\n", ctx_.paint(colour), job_event_name(e.kind),
@@ -66,7 +66,7 @@ public:
         shown_ = false;
     }
 
-private:
+  private:
     const context& ctx_;
     const bundle_tree& tree_;
     const plan& plan_;
@@ -121,7 +121,8 @@ std::optional<planned_job> prepare(const context& ctx, const std::vector<std::st
         if (!j.bundles.all_found) {
             for (const auto& d : j.bundles.tree.problems)
                 if (d.message.starts_with("no such bundle"))
-                    report_error(ctx, fmt::format("unable to find bundle {}: {}", d.file, d.message));
+                    report_error(ctx,
+                                 fmt::format("unable to find bundle {}: {}", d.file, d.message));
             return std::nullopt;
         }
         job_request req;
@@ -134,8 +135,8 @@ std::optional<planned_job> prepare(const context& ctx, const std::vector<std::st
             report_error(ctx, p.error().message);
             return std::nullopt;
         }
-        bool has_stop = std::find(p->actions.begin(), p->actions.end(), action::stop) !=
-                        p->actions.end();
+        bool has_stop =
+            std::find(p->actions.begin(), p->actions.end(), action::stop) != p->actions.end();
         if (has_stop && !stops) {  // a conflict: stops need the whole tree; read it and replan
             stops = true;
             continue;
@@ -167,8 +168,8 @@ int run(const context& ctx, planned_job& j, service_control& control) {
     auto result = run_job(tree, *j.p, control, *opts, &observer);
     observer.clear();
     if (result.exit_status == exit_code::failure) {
-        report_error(ctx, fmt::format("unable to talk to the service-manager: {}",
-                                      result.system_error));
+        report_error(ctx,
+                     fmt::format("unable to talk to the service-manager: {}", result.system_error));
         return exit_code::failure;
     }
     for (std::uint32_t m = 0; m < j.p->members.size(); ++m) {
@@ -177,8 +178,10 @@ int run(const context& ctx, planned_job& j, service_control& control) {
         std::string text = fmt::format("unable to {} {}: {}{}{}", action_name(j.p->actions[m]),
                                        tree.at(j.p->members[m]).name, outcome_name(r.result),
                                        r.detail.empty() ? "" : ": ", r.detail);
-        if (j.p->primary(m) || j.p->actions[m] == action::stop) report_error(ctx, text);
-        else report_warning(ctx, text);
+        if (j.p->primary(m) || j.p->actions[m] == action::stop)
+            report_error(ctx, text);
+        else
+            report_warning(ctx, text);
     }
     return result.exit_status;
 }
@@ -248,8 +251,12 @@ int restart(context& ctx, std::string_view verb, const std::vector<std::string>&
 
 }  // namespace
 
-int verb_start(context& ctx) { return plan_and_run(ctx, "start", ctx.cl.args, {}); }
-int verb_stop(context& ctx) { return plan_and_run(ctx, "stop", {}, ctx.cl.args); }
+int verb_start(context& ctx) {
+    return plan_and_run(ctx, "start", ctx.cl.args, {});
+}
+int verb_stop(context& ctx) {
+    return plan_and_run(ctx, "stop", {}, ctx.cl.args);
+}
 
 int verb_restart(context& ctx) {
     if (ctx.cl.args.empty()) {
@@ -271,8 +278,10 @@ int verb_try_restart(context& ctx) {
     for (const auto& n : ctx.cl.args) {
         auto l = load_named(ctx, {n}, reading::start_closure);
         std::string name = l.all_found ? l.tree.at(l.ids.front()).name : n;
-        if (running(*control, name)) up.push_back(n);
-        else if (ctx.verbose) fmt::print("{} is not running: left alone\n", name);
+        if (running(*control, name))
+            up.push_back(n);
+        else if (ctx.verbose)
+            fmt::print("{} is not running: left alone\n", name);
     }
     if (up.empty()) return exit_code::ok;
     return restart(ctx, "try-restart", up);
@@ -291,7 +300,8 @@ int verb_reload(context& ctx) {
         std::string name = l.all_found ? l.tree.at(l.ids.front()).name : n;
         if (auto r = control->signal(name, 'h'); !r) {
             report_error(ctx, fmt::format("unable to reload {}: {}", name, r.error().message));
-            status = r.error().connection_lost ? exit_code::failure : std::max(status, exit_code::no);
+            status =
+                r.error().connection_lost ? exit_code::failure : std::max(status, exit_code::no);
         }
     }
     return status;

@@ -81,12 +81,24 @@ int verb_init(context& ctx) {
     return signal_init(ctx, d.signals);
 }
 
-int verb_halt(context& ctx) { return power(ctx, "halt", 3, 13); }
-int verb_poweroff(context& ctx) { return power(ctx, "poweroff", 4, 14); }
-int verb_reboot(context& ctx) { return power(ctx, "reboot", 5, 15); }
-int verb_emergency(context& ctx) { return mode(ctx, "emergency", boot_mode::emergency); }
-int verb_rescue(context& ctx) { return mode(ctx, "rescue", boot_mode::rescue); }
-int verb_normal(context& ctx) { return mode(ctx, "normal", boot_mode::normal); }
+int verb_halt(context& ctx) {
+    return power(ctx, "halt", 3, 13);
+}
+int verb_poweroff(context& ctx) {
+    return power(ctx, "poweroff", 4, 14);
+}
+int verb_reboot(context& ctx) {
+    return power(ctx, "reboot", 5, 15);
+}
+int verb_emergency(context& ctx) {
+    return mode(ctx, "emergency", boot_mode::emergency);
+}
+int verb_rescue(context& ctx) {
+    return mode(ctx, "rescue", boot_mode::rescue);
+}
+int verb_normal(context& ctx) {
+    return mode(ctx, "normal", boot_mode::normal);
+}
 
 namespace {
 
@@ -108,12 +120,18 @@ personality_args split(std::string_view program, std::span<char* const> argv,
     p.ctx.program = std::string(program);
     for (char* arg : argv) {
         std::string_view a(arg);
-        if (a == "--dry-run") p.ctx.dry_run = true;
-        else if (a == "--verbose") p.ctx.verbose = true;
-        else if (a == "--force") p.ctx.force = true;
-        else if (a == "--help") p.help = true;
-        else if (a == "--no-wall" || a == "--no-sync" || a == "--no-wtmp") continue;
-        else if (a.starts_with("--")) p.error = fmt::format("unknown option {}", a);
+        if (a == "--dry-run")
+            p.ctx.dry_run = true;
+        else if (a == "--verbose")
+            p.ctx.verbose = true;
+        else if (a == "--force")
+            p.ctx.force = true;
+        else if (a == "--help")
+            p.help = true;
+        else if (a == "--no-wall" || a == "--no-sync" || a == "--no-wtmp")
+            continue;
+        else if (a.starts_with("--"))
+            p.error = fmt::format("unknown option {}", a);
         else if (a.size() > 1 && a[0] == '-' && !known.empty()) {
             for (char c : a.substr(1)) {
                 if (known.find(c) == std::string_view::npos)
@@ -153,12 +171,14 @@ int shutdown(std::span<char* const> argv) {
         return exit_code::usage;
     }
     if (p.help) {
-        fmt::print("usage: shutdown [-H|-P|-h|-r] [-k] [--dry-run] [now|+MINUTES|HH:MM] [MESSAGE]\n");
+        fmt::print(
+            "usage: shutdown [-H|-P|-h|-r] [-k] [--dry-run] [now|+MINUTES|HH:MM] [MESSAGE]\n");
         return exit_code::ok;
     }
     if (p.has('c')) {
-        report_error(p.ctx, "unable to cancel: a scheduled shutdown is a sleeping shutdown "
-                            "process here; kill that process");
+        report_error(p.ctx,
+                     "unable to cancel: a scheduled shutdown is a sleeping shutdown "
+                     "process here; kill that process");
         return exit_code::failure;
     }
     int plain = p.has('r') ? 5 : p.has('H') ? 3 : 4;

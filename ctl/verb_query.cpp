@@ -43,12 +43,16 @@ target lookup(const context& ctx, const std::string& arg, reading how = reading:
 
 std::string_view state_colour(service_state s) {
     switch (s) {
-    case service_state::ready:
-    case service_state::running: return green;
-    case service_state::failed: return red;
-    case service_state::starting:
-    case service_state::stopping: return yellow;
-    case service_state::stopped: break;
+        case service_state::ready:
+        case service_state::running:
+            return green;
+        case service_state::failed:
+            return red;
+        case service_state::starting:
+        case service_state::stopping:
+            return yellow;
+        case service_state::stopped:
+            break;
     }
     return "";
 }
@@ -117,11 +121,16 @@ int want_names(const context& ctx, std::string_view verb) {
 std::string json_string(std::string_view s) {
     std::string out = "\"";
     for (unsigned char c : s) {
-        if (c == '"' || c == '\\') out += '\\', out += static_cast<char>(c);
-        else if (c == '\n') out += "\\n";
-        else if (c == '\t') out += "\\t";
-        else if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += static_cast<char>(c);
+        if (c == '"' || c == '\\')
+            out += '\\', out += static_cast<char>(c);
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\t')
+            out += "\\t";
+        else if (c < 0x20)
+            out += fmt::format("\\u{:04x}", c);
+        else
+            out += static_cast<char>(c);
     }
     return out + "\"";
 }
@@ -139,7 +148,8 @@ int verb_status(context& ctx) {
         target t = lookup(ctx, arg);
         auto st = control->status(t.name);
         if (!st) {
-            report_error(ctx, fmt::format("unable to ask about {}: {}", t.name, st.error().message));
+            report_error(ctx,
+                         fmt::format("unable to ask about {}: {}", t.name, st.error().message));
             if (st.error().connection_lost) return exit_code::failure;
             status = exit_code::no;
             continue;
@@ -182,7 +192,9 @@ int verb_show(context& ctx) {
     for (const auto& arg : ctx.cl.args) {
         target t = lookup(ctx, arg, reading::whole_tree);
         std::vector<std::pair<std::string, std::string>> kv;  // value already JSON-encoded
-        auto str = [&](std::string key, std::string_view v) { kv.emplace_back(key, json_string(v)); };
+        auto str = [&](std::string key, std::string_view v) {
+            kv.emplace_back(key, json_string(v));
+        };
         auto raw = [&](std::string key, std::string v) { kv.emplace_back(key, std::move(v)); };
         auto yes = [&](std::string key, bool v) { raw(key, v ? "true" : "false"); };
         str("Name", t.name);
@@ -200,14 +212,19 @@ int verb_show(context& ctx) {
             if (b.stop_timeout)
                 raw("TimeoutStopSec", fmt::format("{:g}", b.stop_timeout->count() / 1000.0));
             static constexpr std::pair<edge_kind, const char*> keys[] = {
-                {edge_kind::wants, "Wants"},          {edge_kind::requires_, "Requires"},
-                {edge_kind::conflicts, "Conflicts"},  {edge_kind::required_by, "RequiredBy"},
-                {edge_kind::after, "After"},          {edge_kind::before, "Before"},
-                {edge_kind::wanted_by, "WantedBy"},   {edge_kind::stopped_by, "StoppedBy"},
+                {edge_kind::wants, "Wants"},
+                {edge_kind::requires_, "Requires"},
+                {edge_kind::conflicts, "Conflicts"},
+                {edge_kind::required_by, "RequiredBy"},
+                {edge_kind::after, "After"},
+                {edge_kind::before, "Before"},
+                {edge_kind::wanted_by, "WantedBy"},
+                {edge_kind::stopped_by, "StoppedBy"},
                 {edge_kind::log, "Log"}};
             for (auto [kind, key] : keys) {
                 std::vector<std::string> names;
-                for (auto id : t.tree.relations.out(*t.id, kind)) names.push_back(t.tree.at(id).name);
+                for (auto id : t.tree.relations.out(*t.id, kind))
+                    names.push_back(t.tree.at(id).name);
                 std::sort(names.begin(), names.end());
                 std::string list = "[";
                 for (const auto& n : names) list += (list.size() > 1 ? "," : "") + json_string(n);
@@ -219,8 +236,8 @@ int verb_show(context& ctx) {
         if (control) {
             auto st = (*control)->status(t.name);
             if (!st) {
-                report_error(ctx, fmt::format("unable to ask about {}: {}", t.name,
-                                              st.error().message));
+                report_error(ctx,
+                             fmt::format("unable to ask about {}: {}", t.name, st.error().message));
                 status = exit_code::failure;
             } else {
                 yes("Loaded", st->has_value());
@@ -241,7 +258,8 @@ int verb_show(context& ctx) {
         }
         if (json) {
             std::string obj = "{";
-            for (const auto& [k, v] : kv) obj += fmt::format("{}\"{}\":{}", obj.size() > 1 ? "," : "", k, v);
+            for (const auto& [k, v] : kv)
+                obj += fmt::format("{}\"{}\":{}", obj.size() > 1 ? "," : "", k, v);
             fmt::print("{}}}\n", obj);
             continue;
         }
@@ -275,9 +293,9 @@ int verb_list(context& ctx) {
     std::set<std::string> loaded_names;
     for (const auto& s : *services) {
         loaded_names.insert(s.name);
-        std::string state = fmt::format("{}{}{}", ctx.paint(state_colour(s.state)),
-                                        state_name(s.state),
-                                        ctx.paint(state_colour(s.state).empty() ? "" : reset));
+        std::string state =
+            fmt::format("{}{}{}", ctx.paint(state_colour(s.state)), state_name(s.state),
+                        ctx.paint(state_colour(s.state).empty() ? "" : reset));
         rows.emplace_back(s.name, s.pid ? fmt::format("{} (pid {})", state, s.pid) : state);
     }
     if (ctx.cl.has("all")) {
@@ -305,7 +323,8 @@ int ask_each(context& ctx, std::string_view verb,
         target t = lookup(ctx, arg);
         auto st = control->status(t.name);
         if (!st) {
-            report_error(ctx, fmt::format("unable to ask about {}: {}", t.name, st.error().message));
+            report_error(ctx,
+                         fmt::format("unable to ask about {}: {}", t.name, st.error().message));
             return exit_code::failure;
         }
         if (!ctx.quiet)

@@ -55,8 +55,10 @@ int verb_find(context& ctx) {
     auto search = ctx.search_path();
     int status = exit_code::ok;
     for (const auto& name : ctx.cl.args) {
-        if (auto path = resolve_or_report(ctx, search, name)) fmt::print("{}\n", *path);
-        else status = exit_code::no;
+        if (auto path = resolve_or_report(ctx, search, name))
+            fmt::print("{}\n", *path);
+        else
+            status = exit_code::no;
     }
     return status;
 }
@@ -86,8 +88,8 @@ int verb_cat(context& ctx) {
             first = false;
         }
         std::vector<std::string> flags;
-        for (const char* flag : {"down", "remain", "ready_after_run", "use_hangup", "no_kill_signal",
-                                 "timeout-start", "timeout-stop"})
+        for (const char* flag : {"down", "remain", "ready_after_run", "use_hangup",
+                                 "no_kill_signal", "timeout-start", "timeout-stop"})
             if (::lstat((svc + "/" + flag).c_str(), &st) == 0) flags.emplace_back(flag);
         fmt::print("{}# {}: relationships\n", first ? "" : "\n", *path);
         first = false;
@@ -152,7 +154,8 @@ int verb_check(context& ctx) {
             continue;
         }
         for (const auto& c : p->cycles) {
-            std::string line = fmt::format("ordering cycle: {}", describe_cycle(l.tree.relations, c));
+            std::string line =
+                fmt::format("ordering cycle: {}", describe_cycle(l.tree.relations, c));
             if (seen.insert(line).second) {
                 fmt::print("{} (in {}; -> means waits for)\n", line, what);
                 ++problems;

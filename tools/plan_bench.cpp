@@ -19,12 +19,16 @@ int main(int argc, char** argv) {
         return 100;
     }
     using clock = std::chrono::steady_clock;
-    auto ms = [](clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    auto ms = [](clock::duration d) {
+        return std::chrono::duration<double, std::milli>(d).count();
+    };
     bool stop = false;
     std::vector<std::string> names;
     for (int i = 2; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--stop")) stop = true;
-        else names.emplace_back(argv[i]);
+        if (!std::strcmp(argv[i], "--stop"))
+            stop = true;
+        else
+            names.emplace_back(argv[i]);
     }
     double best_load = 1e9, best_plan = 1e9;
     std::size_t members = 0, edges = 0, bundles = 0, waits = 0;
@@ -53,7 +57,8 @@ int main(int argc, char** argv) {
         edges = tree.relations.edge_count();
         bundles = tree.bundles.size();
     }
-    fmt::print("bundles {} edges {} | job members {} waits {} | read tree {:.1f} ms | plan {:.2f} ms\n",
-               bundles, edges, members, waits, best_load, best_plan);
+    fmt::print(
+        "bundles {} edges {} | job members {} waits {} | read tree {:.1f} ms | plan {:.2f} ms\n",
+        bundles, edges, members, waits, best_load, best_plan);
     return 0;
 }

@@ -1,8 +1,8 @@
+#include "ctl/boot_args.hpp"
+
 #include <doctest/doctest.h>
 
 #include <ostream>
-
-#include "ctl/boot_args.hpp"
 
 using hw::ctl::boot_mode;
 

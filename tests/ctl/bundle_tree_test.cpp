@@ -1,3 +1,5 @@
+#include "common/bundle_tree.hpp"
+
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -5,8 +7,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ostream>
-
-#include "common/bundle_tree.hpp"
 
 using hw::edge_kind;
 
@@ -57,7 +57,8 @@ TEST_CASE("a name with a slash is a path and is not searched") {
 
 TEST_CASE("HEARTWOOD_BUNDLE_PATH replaces the default roots and --root prefixes them") {
     ::setenv("HEARTWOOD_BUNDLE_PATH", "/a:/b::/c", 1);
-    CHECK(hw::bundle_path::from_environment().roots() == std::vector<std::string>{"/a", "/b", "/c"});
+    CHECK(hw::bundle_path::from_environment().roots() ==
+          std::vector<std::string>{"/a", "/b", "/c"});
     CHECK(hw::bundle_path::from_environment("/img/").roots() ==
           std::vector<std::string>{"/img/a", "/img/b", "/img/c"});
     ::unsetenv("HEARTWOOD_BUNDLE_PATH");
@@ -184,6 +185,6 @@ TEST_CASE("a log/ subdirectory is named after its main service") {
     REQUIRE(::mkdir((root + "/services/sshd").c_str(), 0755) == 0);
     REQUIRE(::mkdir((root + "/services/sshd/log").c_str(), 0755) == 0);
     auto tree = hw::load_bundles(hw::bundle_path({root}), {"sshd"});
-    CHECK(tree.relations.find("sshd/log"));
+    CHECK(tree.relations.find("sshd.log"));
     std::system(("rm -rf " + root).c_str());
 }

@@ -24,7 +24,7 @@ struct service_script {
 };
 
 class fake_control final : public service_control {
-public:
+  public:
     struct call {
         std::string what;  // "load", "start", "stop", "signal k", "plumb", ...
         std::string name;
@@ -132,7 +132,7 @@ public:
     }
     clock::time_point now() override { return now_; }
 
-private:
+  private:
     static std::unexpected<control_error> fail(std::string m) {
         return std::unexpected(control_error{std::move(m), false});
     }

@@ -1,15 +1,17 @@
+#include "common/graph.hpp"
+
 #include <doctest/doctest.h>
 
 #include <ostream>
 #include <vector>
 
-#include "common/graph.hpp"
-
 using hw::edge_kind;
 using hw::node_id;
 
 namespace {
-std::vector<node_id> ids(std::span<const node_id> s) { return {s.begin(), s.end()}; }
+std::vector<node_id> ids(std::span<const node_id> s) {
+    return {s.begin(), s.end()};
+}
 }  // namespace
 
 TEST_CASE("edges are kept per kind in both directions, sorted and without duplicates") {

@@ -1,3 +1,5 @@
+#include "ctl/install.hpp"
+
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -5,8 +7,6 @@
 #include <climits>
 #include <cstdlib>
 #include <ostream>
-
-#include "ctl/install.hpp"
 
 namespace {
 
@@ -69,7 +69,8 @@ TEST_CASE("disable removes exactly those links and creates down; enable undoes i
 TEST_CASE("a link that exists and leads elsewhere is reported and left alone") {
     scratch s;
     ::mkdir((s.dir + "/targets/multi-user/wants").c_str(), 0755);  // exists in the fixture
-    REQUIRE(::symlink("../../../services/db", (s.dir + "/targets/multi-user/wants/web").c_str()) == 0);
+    REQUIRE(::symlink("../../../services/db", (s.dir + "/targets/multi-user/wants/web").c_str()) ==
+            0);
     hw::bundle_path search({s.dir});
     auto plan = hw::ctl::plan_install(search, s.dir + "/services/web", true, "");
     auto problems = hw::ctl::apply_install(plan);

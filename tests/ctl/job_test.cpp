@@ -1,9 +1,10 @@
+#include "ctl/job.hpp"
+
 #include <doctest/doctest.h>
 
 #include <ostream>
 
 #include "common/bundle_tree.hpp"
-#include "ctl/job.hpp"
 #include "fake_control.hpp"
 
 using namespace std::chrono_literals;
@@ -193,8 +194,8 @@ struct recorder : hw::ctl::job_observer {
         events.push_back(std::string(hw::ctl::job_event_name(e.kind)) + " " +
                          std::to_string(e.member) + " " + std::string(e.detail));
     }
-    void on_tick(hw::ctl::clock::time_point, std::span<const hw::ctl::in_progress> w,
-                 std::size_t, std::size_t) override {
+    void on_tick(hw::ctl::clock::time_point, std::span<const hw::ctl::in_progress> w, std::size_t,
+                 std::size_t) override {
         tick_waiting.push_back(w.size());
     }
 };
@@ -208,6 +209,6 @@ TEST_CASE("an observer sees every event and a progress tick while something is i
     recorder r;
     CHECK(j.run(&r) == 0);
     CHECK(r.tick_waiting == std::vector<std::size_t>{1, 1});
-    CHECK(r.events == std::vector<std::string>{"load 0 ", "unblocked 0 ", "start 0 ",
-                                               "finished 0 done"});
+    CHECK(r.events ==
+          std::vector<std::string>{"load 0 ", "unblocked 0 ", "start 0 ", "finished 0 done"});
 }

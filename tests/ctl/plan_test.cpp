@@ -1,10 +1,11 @@
+#include "ctl/plan.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <ostream>
 
 #include "common/bundle_tree.hpp"
-#include "ctl/plan.hpp"
 
 using hw::ctl::action;
 
@@ -28,8 +29,7 @@ struct planned {
     action act(std::string_view name) const { return plan->actions[m(name)]; }
     std::vector<std::string> waits(std::string_view name) const {
         std::vector<std::string> out;
-        for (auto w : plan->waits_for.of(m(name)))
-            out.emplace_back(tree.at(plan->members[w]).name);
+        for (auto w : plan->waits_for.of(m(name))) out.emplace_back(tree.at(plan->members[w]).name);
         std::sort(out.begin(), out.end());
         return out;
     }

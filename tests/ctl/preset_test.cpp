@@ -1,8 +1,8 @@
+#include "ctl/preset.hpp"
+
 #include <doctest/doctest.h>
 
 #include <ostream>
-
-#include "ctl/preset.hpp"
 
 using hw::ctl::wildmat;
 
