@@ -21,10 +21,12 @@ target() { mkdir -p "$R/targets/$1"; }
 pid_of() { $SC show "$1" | sed -n 's/^MainPID=//p'; }
 
 svc db 'echo "db up" >> '"$WORK"'/order; exec sleep 1000'
-svc web 'echo "web up" >> '"$WORK"'/order; exec sleep 1000' \
+svc web 'echo "web up" >> '"$WORK"'/order; echo "hello from web"; exec sleep 1000' \
     stop='echo "web stopped" >> '"$WORK"'/order'
 svc cache 'exec sleep 1000' start='exit 3'
-svc logger 'exec cat >> '"$WORK"'/web.log'
+svc logger 'exec cat >> '"$WORK"'/logs/current'
+mkdir -p "$WORK/logs"
+ln -s "$WORK/logs" "$R/services/logger/main"
 rel web requires db
 rel web after db
 rel web wants cache
@@ -46,6 +48,8 @@ done
 grep -q "db up" "$WORK/order" || fail "db never ran"
 [ "$(head -1 "$WORK/order")" = "db up" ] || fail "web started before db: $(cat "$WORK/order")"
 $SC status web | grep -q "state:     ready" || fail "status web: $($SC status web)"
+for _ in $(seq 50); do grep -q "hello from web" "$WORK/logs/current" 2>/dev/null && break; sleep 0.1; done
+$SC status web | grep -q "^    hello from web" || fail "status web shows no log: $($SC status web)"
 $SC show --json web | grep -q '"State":"ready"' || fail "show --json web"
 $SC list | grep -q "^db  *ready" || fail "list: $($SC list)"
 
