@@ -72,7 +72,7 @@ result<op_id> event_loop::poll_writable(int fd, callback cb) noexcept {
     return poll(fd, POLLOUT, std::move(cb));
 }
 
-result<op_id> event_loop::poll(int fd, unsigned events, callback cb) noexcept {
+result<op_id> event_loop::poll(int fd, unsigned mask, callback cb) noexcept {
     if (impl_->free_slots.empty()) return fail(std::errc::resource_unavailable_try_again);
     io_uring_sqe* sqe = impl_->get_sqe();
     if (!sqe) return fail(std::errc::resource_unavailable_try_again);
@@ -83,7 +83,7 @@ result<op_id> event_loop::poll(int fd, unsigned events, callback cb) noexcept {
     s.cb = std::move(cb);
     ++in_use_;
     op_id id{index, s.generation};
-    io_uring_prep_poll_add(sqe, fd, events);
+    io_uring_prep_poll_add(sqe, fd, mask);
     io_uring_sqe_set_data64(sqe, pack(id));
     return id;
 }
@@ -144,7 +144,7 @@ bool event_loop::run_once() noexcept {
         if (s.generation == 0) s.generation = 1;
         impl_->free_slots.push_back(id.slot);
         --in_use_;
-        if (!cb) continue;                   // cancelled
+        if (!cb) continue;  // cancelled
         if (cqe_res == -ETIME) cqe_res = 0;  // an expired timer is its success
         cb(cqe_res);
     }

@@ -3,7 +3,7 @@
 // It multiplexes three kinds of operation, each with a callback run on completion:
 //   - poll_readable(fd):  one-shot readiness of a descriptor (signalfd, pidfd exit, pipe,
 //                         socket, FIFO). The callback then does a non-blocking read itself;
-//   - poll_writable(fd):  the same for writing (a full socket or pipe has room again);
+//   - poll_writable(fd):  one-shot writability, for senders that met EAGAIN;
 //   - after(duration):    a one-shot relative timer (CLOCK_MONOTONIC);
 //   - cancel(id):         withdraws a pending operation; its callback will not run.
 // Callbacks receive the completion result (>= 0 success, or -errno; a timer that expires
@@ -33,7 +33,7 @@ struct op_id {
 };
 
 class event_loop {
-  public:
+public:
     using callback = std::move_only_function<void(int res) noexcept>;
 
     // requires: capacity >= 1. Tries the cheapest setup flags first and falls back.
@@ -54,9 +54,9 @@ class event_loop {
 
     std::size_t pending() const noexcept { return in_use_; }
 
-  private:
-    result<op_id> poll(int fd, unsigned events, callback cb) noexcept;
+private:
     struct impl;
+    result<op_id> poll(int fd, unsigned mask, callback cb) noexcept;
     explicit event_loop(std::unique_ptr<impl> p);
     std::unique_ptr<impl> impl_;
     std::size_t in_use_ = 0;

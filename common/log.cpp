@@ -14,6 +14,8 @@ struct sink_config {
     int primary = 2;
     int fallback = -1;
     bool fallback_is_kmsg = false;
+    int mirror = -1;
+    severity mirror_threshold = severity::notice;
     severity threshold = severity::info;
 };
 sink_config config;
@@ -48,6 +50,10 @@ void set_fallback(int fd, bool kmsg) noexcept {
     config.fallback = fd;
     config.fallback_is_kmsg = kmsg;
 }
+void set_mirror(int fd, severity min) noexcept {
+    config.mirror = fd;
+    config.mirror_threshold = min;
+}
 void set_threshold(severity s) noexcept { config.threshold = s; }
 
 void write(severity s, std::string_view text) noexcept {
@@ -62,8 +68,13 @@ void write(severity s, std::string_view text) noexcept {
     append(line, cap, &len, ": ");
     append(line, cap, &len, text);
     line[len++] = '\n';
-    if (write_whole(config.primary, line, len)) return;
-    if (config.fallback < 0) return;
+    bool primary_ok = write_whole(config.primary, line, len);
+    bool fallback_used = !primary_ok && config.fallback >= 0;
+    if (s >= config.mirror_threshold && config.mirror != config.primary &&
+        !(fallback_used && config.mirror == config.fallback)) {
+        write_whole(config.mirror, line, len);
+    }
+    if (!fallback_used) return;
     if (!config.fallback_is_kmsg) {
         write_whole(config.fallback, line, len);
         return;

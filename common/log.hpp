@@ -24,6 +24,9 @@ void set_program(std::string_view name) noexcept;
 void set_primary(int fd) noexcept;
 // `kmsg` selects the /dev/kmsg framing ("<prio>" prefix) for the fallback.
 void set_fallback(int fd, bool kmsg) noexcept;
+// Lines at or above `min` are also copied to `fd` (PID 1 copies notices to the console, so the
+// administrator sees boot and shutdown). -1 disables the mirror.
+void set_mirror(int fd, severity min) noexcept;
 // Messages below this severity are dropped (default info).
 void set_threshold(severity s) noexcept;
 

@@ -5,6 +5,7 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <grp.h>
 #include <sys/wait.h>
@@ -24,6 +25,24 @@ struct exec_report {
     int error;
 };
 
+constexpr std::string_view listen_pid_prefix = "LISTEN_PID=";
+constexpr std::size_t listen_pid_digits = 20;
+
+// In the child: completes the placeholder left by c_strings() with getpid(), in place.
+void fill_listen_pid(char* const* envp) {
+    for (; *envp; ++envp) {
+        if (std::strncmp(*envp, listen_pid_prefix.data(), listen_pid_prefix.size()) != 0) continue;
+        char* out = *envp + listen_pid_prefix.size();
+        char digits[listen_pid_digits];
+        std::size_t n = 0;
+        for (pid_t pid = getpid(); pid > 0 && n < listen_pid_digits; pid /= 10) {
+            digits[n++] = static_cast<char>('0' + pid % 10);
+        }
+        while (n > 0) *out++ = digits[--n];
+        *out = '\0';
+    }
+}
+
 // Runs in the forked child: only async-signal-safe calls from here on. Never returns.
 [[noreturn]] void child_main(const spawn_request& req, char* const* argv, char* const* envp,
                              int report_fd) {
@@ -39,6 +58,7 @@ struct exec_report {
     for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);  // EINVAL for KILL/STOP
     if (sigprocmask(SIG_SETMASK, &empty, nullptr) != 0) die(spawn_stage::signals);
     if (req.new_session && setsid() < 0) die(spawn_stage::setsid);
+
     if (!req.cwd.empty() && chdir(req.cwd.c_str()) != 0) die(spawn_stage::chdir);
 
     // Move every source descriptor above the highest target first, so that no dup2 below
@@ -62,6 +82,8 @@ struct exec_report {
         int target = i < 3 ? static_cast<int>(i) : req.extra_fds[i - 3].second;
         if (dup2(sources[i], target) < 0) die(spawn_stage::fds);  // dup2 clears CLOEXEC
     }
+    if (req.controlling_tty) ioctl(0, TIOCSCTTY, 1);  // best effort: a shell works without
+    if (envp) fill_listen_pid(envp);
     if (req.cgroup_procs_fd >= 0 && ::write(req.cgroup_procs_fd, "0\n", 2) != 2) {
         die(spawn_stage::cgroup);
     }
@@ -98,9 +120,16 @@ std::expected<child_process, spawn_failure> spawn(const spawn_request& req) noex
     };
     if (req.argv.empty()) return failure(spawn_stage::exec, EINVAL);
     std::vector<char*> argv, envp;
+    std::vector<std::string> env_storage;
     try {
         argv = c_strings(req.argv);
-        if (req.env) envp = c_strings(*req.env);
+        if (req.env) {
+            env_storage = *req.env;
+            for (auto& e : env_storage) {
+                if (e == listen_pid_prefix) e.append(listen_pid_digits, ' ');  // room for the pid
+            }
+            envp = c_strings(env_storage);
+        }
     } catch (...) {
         return failure(spawn_stage::fork, ENOMEM);
     }

@@ -5,6 +5,8 @@
 // close-on-exec pipe: if exec succeeds the pipe closes with nothing written. The parent waits
 // only for that exec, never for the program. The child starts with an empty signal mask and
 // default dispositions whatever the parent had (a PID 1 blocks and ignores most signals).
+// An environment entry that is exactly "LISTEN_PID=" gets the child's own pid appended, for the
+// socket-passing convention (the parent cannot know the pid before forking).
 #pragma once
 
 #include <sys/types.h>
@@ -33,6 +35,7 @@ struct spawn_request {
     // Further (parent fd, child fd) pairs, child fds >= 3. Everything else is closed on exec.
     std::vector<std::pair<int, int>> extra_fds;
     bool new_session = true;
+    bool controlling_tty = false;       // with new_session: make stdin the controlling terminal
     int cgroup_procs_fd = -1;           // if set, the child writes itself into this cgroup.procs
     std::optional<uid_t> uid;
     std::optional<gid_t> gid;

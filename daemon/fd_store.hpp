@@ -1,54 +1,59 @@
-// fd_store: service-manager's side of PID 1's descriptor store (CONVENTIONS.md): descriptors
-// parked in PID 1 survive a kill -9 of service-manager, and PID 1 hands them back to the
-// successor.
+// fd_store: named descriptors that PID 1 keeps for the service-manager across its restarts.
 //
-// Wire: SOCK_SEQPACKET, one message per record, text without NUL. To PID 1: "STORE <name>" with
-// exactly one fd (SCM_RIGHTS), "REMOVE <name>". From PID 1 right after our start: "FD <name>"
-// with one fd each, then "END". Sending never blocks: a message that does not fit is queued
-// (with its own duplicate of the fd) and flush() sends the rest once the socket is writable.
+// The service-manager parks descriptors here (its services' log pipes, above all) so that
+// neither a `kill -9` of the service-manager nor a `kill -9 -1` loses the pipes or the data in
+// them. Bounded: at most max_entries descriptors; a STORE past that is refused and logged.
+//
+// Wire protocol on an AF_UNIX SOCK_SEQPACKET socketpair (one message per record, text, no NUL):
+//   service-manager -> PID 1:  "STORE <name>" + one fd (SCM_RIGHTS); "REMOVE <name>"
+//   PID 1 -> service-manager:  after each start, "FD <name>" + one fd per entry, then "END"
+// Names are 1..200 bytes of [A-Za-z0-9@._:/+-].
 #pragma once
 
-#include <chrono>
-#include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 
-namespace hw::svc {
+namespace hw::sysmgr {
+
+bool valid_store_name(std::string_view name) noexcept;
+
+struct store_command {
+    enum class kind : unsigned char { store, remove } what;
+    std::string name;
+};
+// Parses a message from the service-manager; nullopt if it is not a valid command.
+std::optional<store_command> parse_store_command(std::string_view text);
 
 class fd_store {
-  public:
-    fd_store() = default;  // no store (standalone): every operation succeeds doing nothing
-    explicit fd_store(unique_fd sock) : sock_(std::move(sock)) {}
+public:
+    static constexpr std::size_t max_entries = 4096;
 
-    bool present() const noexcept { return static_cast<bool>(sock_); }
-    int fd() const noexcept { return sock_.get(); }
+    // Replaces any descriptor stored under `name`. Fails with ENOSPC when full.
+    result<void> store(const std::string& name, unique_fd fd);
+    void remove(const std::string& name) noexcept;
+    void clear() noexcept { entries_.clear(); }
+    std::size_t size() const noexcept { return entries_.size(); }
+    const std::map<std::string, unique_fd, std::less<>>& entries() const noexcept {
+        return entries_;
+    }
 
-    // Startup only: receives the descriptors PID 1 holds, until "END" or the timeout (blocking).
-    result<std::map<std::string, unique_fd>> receive_all(std::chrono::milliseconds timeout);
-
-    // Replaces whatever is stored under `name` by a duplicate of `fd`.
-    void store(std::string_view name, int fd);
-    void remove(std::string_view name);
-
-    // Sends queued messages; true when the queue is empty afterwards.
-    bool flush();
-    bool has_pending() const noexcept { return !queue_.empty(); }
-
-    static bool valid_name(std::string_view name) noexcept;
-
-  private:
-    struct message {
-        std::string text;
-        unique_fd fd;  // empty for REMOVE
-    };
-    bool send_one(const message& m);
-
-    unique_fd sock_;
-    std::deque<message> queue_;
+private:
+    std::map<std::string, unique_fd, std::less<>> entries_;
 };
 
-}  // namespace hw::svc
+// One SEQPACKET record with at most one descriptor attached (non-blocking receive).
+struct fd_message {
+    std::string text;
+    unique_fd fd;
+};
+// nullopt with errno EAGAIN when nothing is waiting; an empty result at EOF is reported as
+// an error_code of ECONNRESET.
+result<std::optional<fd_message>> receive_fd_message(int sock) noexcept;
+result<void> send_fd_message(int sock, std::string_view text, int fd) noexcept;
+
+}  // namespace hw::sysmgr

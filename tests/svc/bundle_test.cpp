@@ -1,4 +1,4 @@
-#include "daemon/bundle.hpp"
+#include "daemon/service_manager/bundle.hpp"
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>

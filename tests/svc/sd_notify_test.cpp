@@ -1,4 +1,4 @@
-#include "daemon/sd_notify.hpp"
+#include "daemon/service_manager/sd_notify.hpp"
 
 #include <doctest/doctest.h>
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-#include "daemon/service_machine.hpp"
+#include "daemon/service_manager/service_machine.hpp"
 
 #include <doctest/doctest.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "daemon/state_file.hpp"
+#include "daemon/service_manager/state_file.hpp"
 
 #include <doctest/doctest.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <ostream>
 
-#include "daemon/procfs.hpp"
+#include "daemon/service_manager/procfs.hpp"
 
 using namespace hw::svc;
 

@@ -1,4 +1,4 @@
-#include "daemon/supervise.hpp"
+#include "daemon/service_manager/supervise.hpp"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>

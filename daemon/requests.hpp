@@ -1,0 +1,59 @@
+// requests: what a signal to PID 1 asks for, and which system-control job runs next.
+//
+// Pure logic, no I/O. `classify_signal` is the signal table of the system-manager (Linux
+// numbers, glibc's SIGRTMIN). `job_board` holds the pending target requests and decides what the
+// two job channels run next:
+//   - the regular channel runs one job at a time, highest priority first:
+//       init > sysinit > normal > rescue > halt > poweroff > reboot
+//     so sysinit always completes before normal or rescue starts;
+//   - the emergency channel runs `start emergency` on its own, so it works while a regular job
+//     is stuck.
+// A shutdown request (halt/poweroff/reboot) drops pending boot requests and asks for the running
+// boot job (init/sysinit/normal/rescue) to be cut short: nobody wants poweroff to wait for a boot
+// job that is stuck on a hanging fsck.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string_view>
+
+namespace hw::sysmgr {
+
+enum class target : unsigned char { init, sysinit, normal, rescue, halt, poweroff, reboot, emergency };
+inline constexpr std::size_t target_count = 8;
+std::string_view target_name(target t) noexcept;
+bool is_shutdown_target(target t) noexcept;
+
+enum class final_action : unsigned char { halt, poweroff, reboot };
+std::string_view final_action_name(final_action a) noexcept;
+
+struct signal_meaning {
+    enum class kind : unsigned char { ignore, reap, start_target, final } what = kind::ignore;
+    target start{};
+    final_action final{};
+};
+
+// `in_container`: SIGTERM means "poweroff" only there (it is what `docker stop` sends); on a
+// real machine it is ignored, as stray SIGTERMs to PID 1 must not shut the machine down.
+signal_meaning classify_signal(int signo, bool in_container) noexcept;
+
+enum class channel : unsigned char { regular, emergency };
+
+class job_board {
+public:
+    // Records a request. Returns true when a running boot job should be cut short because a
+    // shutdown was requested.
+    bool request(target t) noexcept;
+    // The next job to run on `c`, if that channel is idle and something is pending; the channel
+    // is then busy until finished(c).
+    std::optional<target> take_next(channel c) noexcept;
+    void finished(channel c) noexcept;
+    std::optional<target> running(channel c) const noexcept;
+    bool idle() const noexcept;
+
+private:
+    std::array<bool, target_count> pending_{};
+    std::array<std::optional<target>, 2> running_{};
+};
+
+}  // namespace hw::sysmgr

@@ -1,0 +1,165 @@
+// system-manager: process #1.
+//
+// Phase 1 (this file) sets up the process, the API filesystems, the log pipe and the control
+// socket; any step may fail and is logged. Phase 2 is system_manager::run(), which never
+// returns. If phase 1 cannot even create the event loop, last_resort() offers a shell on the
+// console and otherwise waits for ever reaping children: process #1 must never exit.
+#include <fcntl.h>
+#include <signal.h>
+#include <fmt/format.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/log.hpp"
+#include "daemon/system_manager/system_manager.hpp"
+
+namespace {
+
+using namespace hw;
+using namespace hw::sysmgr;
+
+sigset_t handled_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPWR, SIGUSR1, SIGUSR2,
+                    SIGWINCH, SIGALRM, SIGIO}) {
+        sigaddset(&set, sig);
+    }
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) sigaddset(&set, sig);
+    return set;
+}
+
+[[noreturn]] void last_resort(const char* why) {
+    log::critical("{}; offering a shell on the console", why);
+    if (fork() == 0) {
+        int console = ::open("/dev/console", O_RDWR);
+        if (console >= 0) {
+            setsid();
+            for (int fd = 0; fd < 3; ++fd) dup2(console, fd);
+            ioctl(0, TIOCSCTTY, 1);
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        execlp("sulogin", "sulogin", nullptr);
+        execl("/bin/sh", "sh", nullptr);
+        _exit(127);
+    }
+    for (;;) {
+        if (::wait(nullptr) < 0) ::pause();
+    }
+}
+
+// The system log pipe: a blocking description for children and a non-blocking one for us.
+bool make_log_pipe(owned_descriptors& fds) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        log::error("unable to create the log pipe: {}", strerror(errno));
+        return false;
+    }
+    fds.log_read.reset(p[0]);
+    fds.log_write.reset(p[1]);
+    ::fcntl(p[1], F_SETPIPE_SZ, 1024 * 1024);  // best effort: room for bursts while the logger restarts
+    std::string self = "/proc/self/fd/" + std::to_string(p[1]);
+    fds.log_write_own.reset(::open(self.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!fds.log_write_own) {
+        log::warn("unable to reopen the log pipe non-blocking ({}); sharing one description",
+                  strerror(errno));
+        fds.log_write_own.reset(::fcntl(p[1], F_DUPFD_CLOEXEC, 3));
+        ::fcntl(fds.log_write_own.get(), F_SETFL, O_NONBLOCK);
+    }
+    return true;
+}
+
+unique_fd make_control_socket(const std::string& path) {
+    unique_fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        log::error("unable to create the control socket: {}", strerror(errno));
+        return fd;
+    }
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    ::unlink(path.c_str());
+    mode_t old = ::umask(077);
+    int bound = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::umask(old);
+    if (bound != 0 || ::listen(fd.get(), 128) != 0) {
+        log::error("unable to listen on {}: {}", path, strerror(errno));
+        fd.reset();
+    }
+    return fd;
+}
+
+void report(const char* what, const std::vector<std::string>& failures, bool quiet) {
+    if (failures.empty()) return;
+    if (quiet) {
+        log::notice("{}: skipped what is not allowed here: {}", what, fmt::join(failures, "; "));
+        return;
+    }
+    for (const auto& f : failures) log::warn("unable to {}", f);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+    bool pid1 = ::getpid() == 1;
+    log::set_program("system-manager");
+    setup_process_state();
+    sigset_t handled = handled_signals();
+    sigprocmask(SIG_BLOCK, &handled, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    std::vector<std::string> problems;
+    settings s = read_settings(argc, argv, problems);
+    std::vector<std::string> mount_failures;
+    if (pid1) {
+        mount_failures = mount_api_filesystems();
+    } else {
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    }
+    host_facts facts = detect_host(pid1);
+    auto dir_failures = make_runtime_directories();
+
+    owned_descriptors fds;
+    fds.console_messages = open_console_for_messages();
+    fds.console_children = open_console_for_children();
+    log::set_fallback(fds.console_messages.get(), false);
+    log::set_mirror(fds.console_messages.get(), log::severity::notice);
+    if (make_log_pipe(fds)) log::set_primary(fds.log_write_own.get());
+
+    log::notice("heartwood system-manager starting{}{}", pid1 ? " as process #1" : "",
+                facts.container ? fmt::format(" in a container ({})", facts.container_reason)
+                                : std::string());
+    for (const auto& p : problems) log::warn("{}", p);
+    report("API filesystems", mount_failures, facts.container);
+    report("runtime directories", dir_failures, false);
+    if (pid1 && !facts.container && ::reboot(RB_DISABLE_CAD) != 0) {
+        log::warn("unable to make Ctrl-Alt-Del send SIGINT: {}", strerror(errno));
+    }
+    fds.signal_fd.reset(::signalfd(-1, &handled, SFD_NONBLOCK | SFD_CLOEXEC));
+    if (!fds.signal_fd) last_resort("unable to create a signalfd");
+    fds.control_socket = make_control_socket(s.control_socket);
+
+    auto loop = event_loop::create(256);
+    if (!loop) {
+        log::critical("unable to set up io_uring: {}", loop.error().message());
+        last_resort("system-manager cannot run its event loop");
+    }
+    system_manager manager(std::move(s), facts, std::move(*loop), std::move(fds));
+    manager.run();
+} catch (const std::exception& e) {
+    log::critical("unexpected failure during startup: {}", e.what());
+    last_resort("system-manager could not start");
+} catch (...) {
+    last_resort("system-manager could not start");
+}

@@ -1,0 +1,130 @@
+#include "processes.hpp"
+
+#include <dirent.h>
+#include <fmt/format.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace hw::sysmgr {
+
+namespace {
+
+constexpr unsigned long pf_kthread = 0x00200000;
+
+// Reads /proc/PID/stat: false for kernel threads, zombies, and processes already gone.
+bool is_live_user_process(pid_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/stat", pid));
+    std::string stat;
+    if (!std::getline(in, stat)) return false;
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) return false;
+    std::istringstream rest(stat.substr(close + 2));
+    char state = '?';
+    std::string field;
+    rest >> state;
+    for (int i = 4; i <= 8; ++i) rest >> field;  // ppid pgrp session tty_nr tpgid
+    unsigned long flags = 0;
+    rest >> flags;
+    return state != 'Z' && state != 'X' && !(flags & pf_kthread);
+}
+
+std::string comm_of(pid_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/comm", pid));
+    std::string name;
+    std::getline(in, name);
+    return name.empty() ? "?" : name;
+}
+
+struct mount_entry {
+    std::string target;
+    std::string type;
+};
+
+std::vector<mount_entry> read_mounts() {
+    std::vector<mount_entry> mounts;
+    std::ifstream in("/proc/self/mounts");
+    std::string source, target, type, rest;
+    while (in >> source >> target >> type && std::getline(in, rest)) {
+        mounts.push_back({target, type});
+    }
+    return mounts;
+}
+
+bool is_api_filesystem(const mount_entry& m) {
+    static constexpr std::string_view api_types[] = {
+        "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs",
+        "debugfs", "tracefs", "pstore", "bpf", "configfs", "mqueue", "hugetlbfs",
+        "fusectl", "efivarfs", "binfmt_misc", "autofs", "rpc_pipefs"};
+    if (m.target == "/proc" || m.target == "/sys" || m.target == "/dev" || m.target == "/run") {
+        return true;
+    }
+    return std::find(std::begin(api_types), std::end(api_types), m.type) != std::end(api_types);
+}
+
+}  // namespace
+
+std::vector<process_info> other_processes(std::span<const pid_t> spared) {
+    std::vector<process_info> found;
+    DIR* d = ::opendir("/proc");
+    if (!d) return found;
+    pid_t self = ::getpid();
+    while (dirent* e = ::readdir(d)) {
+        pid_t pid = 0;
+        auto end = e->d_name + std::strlen(e->d_name);
+        auto [p, ec] = std::from_chars(e->d_name, end, pid);
+        if (ec != std::errc() || p != end || pid == self) continue;
+        if (std::find(spared.begin(), spared.end(), pid) != spared.end()) continue;
+        if (!is_live_user_process(pid)) continue;
+        found.push_back({pid, comm_of(pid)});
+    }
+    ::closedir(d);
+    return found;
+}
+
+std::string describe(const std::vector<process_info>& procs, std::size_t limit) {
+    std::string out;
+    for (std::size_t i = 0; i < procs.size(); ++i) {
+        if (i == limit) {
+            out += fmt::format(", ... ({} in all)", procs.size());
+            break;
+        }
+        if (i) out += ", ";
+        out += fmt::format("{}[{}]", procs[i].name, procs[i].pid);
+    }
+    return out;
+}
+
+std::vector<std::string> unmount_all() {
+    std::vector<std::string> failures;
+    auto mounts = read_mounts();
+    // Later entries are mounted on top of earlier ones: undo them in reverse.
+    for (auto it = mounts.rbegin(); it != mounts.rend(); ++it) {
+        if (it->target == "/" || is_api_filesystem(*it)) continue;
+        if (::umount2(it->target.c_str(), 0) == 0) continue;
+        if (::mount(nullptr, it->target.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+            failures.push_back(fmt::format("unmount {}: {}", it->target, strerror(errno)));
+        }
+    }
+    if (::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+        failures.push_back(fmt::format("remount / read-only: {}", strerror(errno)));
+    }
+    return failures;
+}
+
+int reboot_command(final_action a) noexcept {
+    switch (a) {
+        case final_action::halt: return RB_HALT_SYSTEM;
+        case final_action::poweroff: return RB_POWER_OFF;
+        case final_action::reboot: return RB_AUTOBOOT;
+    }
+    return RB_POWER_OFF;
+}
+
+}  // namespace hw::sysmgr

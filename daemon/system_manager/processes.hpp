@@ -1,0 +1,34 @@
+// processes: what is left running, as seen in /proc, and the last steps before reboot(2).
+#pragma once
+
+#include <sys/types.h>
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "daemon/requests.hpp"
+
+namespace hw::sysmgr {
+
+struct process_info {
+    pid_t pid;
+    std::string name;  // from /proc/PID/comm
+};
+
+// Every live process of our PID namespace except ourselves, kernel threads, zombies and the
+// pids in `spared`. requires: /proc mounted for our PID namespace.
+std::vector<process_info> other_processes(std::span<const pid_t> spared);
+
+// "sleep[12], getty[40]" (at most `limit` entries, then ", ...").
+std::string describe(const std::vector<process_info>& procs, std::size_t limit = 20);
+
+// Unmounts every filesystem it can, deepest first, and remounts read-only what it cannot
+// unmount, / last. Returns one line per failure. Only for the machine's own init: in a
+// container the filesystems may be shared with the host.
+std::vector<std::string> unmount_all();
+
+// The reboot(2) command for an action.
+int reboot_command(final_action a) noexcept;
+
+}  // namespace hw::sysmgr

@@ -1,0 +1,182 @@
+#include "setup.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string_view>
+
+namespace hw::sysmgr {
+
+namespace {
+
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000
+#endif
+
+bool is_mount_point(const char* path) {
+    struct statx sx {};
+    if (::statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &sx) != 0) return false;
+    if (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) {
+        return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+    }
+    // Old kernels: a mount point sits on a different device from its parent.
+    std::string parent = std::string(path) + "/..";
+    struct stat a {}, b {};
+    return ::stat(path, &a) == 0 && ::stat(parent.c_str(), &b) == 0 && a.st_dev != b.st_dev;
+}
+
+// /proc belongs to our PID namespace when /proc/self names us.
+bool proc_is_ours() {
+    char buf[32] = {};
+    ssize_t n = ::readlink("/proc/self", buf, sizeof buf - 1);
+    return n > 0 && std::string_view(buf, static_cast<std::size_t>(n)) == std::to_string(getpid());
+}
+
+bool filesystem_supported(std::string_view type) {
+    std::ifstream in("/proc/filesystems");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.ends_with(type) && (line.size() == type.size() || line[line.size() - type.size() - 1] == '\t')) {
+            return true;
+        }
+    }
+    return false;
+}
+
+struct api_mount {
+    const char* where;
+    const char* type;
+    unsigned long flags;
+    const char* options;
+};
+
+constexpr api_mount api_mounts[] = {
+    {"/sys", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, nullptr},
+    {"/dev", "devtmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=10M"},
+    {"/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME,
+     "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+    {"/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME, "mode=0755,size=20%"},
+    {"/run/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_STRICTATIME,
+     "mode=1777,size=50%"},
+};
+
+void mount_one(const api_mount& m, std::vector<std::string>& failures) {
+    ::mkdir(m.where, 0755);
+    if (::mount(m.type, m.where, m.type, m.flags, m.options) != 0) {
+        failures.push_back(fmt::format("mount {} ({}): {}", m.where, m.type, strerror(errno)));
+    }
+}
+
+void make_symlink(const char* target, const char* path) {
+    struct stat st {};
+    if (::lstat(path, &st) == 0) return;
+    ::symlink(target, path);
+}
+
+bool full_identity_uid_map() {
+    std::ifstream in("/proc/self/uid_map");
+    unsigned long inside = 1, outside = 1, count = 0;
+    in >> inside >> outside >> count;
+    return in && inside == 0 && outside == 0 && count == 4294967295UL;
+}
+
+bool kthreadd_visible() {
+    std::ifstream in("/proc/2/stat");
+    std::string pid, comm;
+    in >> pid >> comm;
+    return comm == "(kthreadd)";
+}
+
+}  // namespace
+
+host_facts detect_host(bool pid1) {
+    host_facts f;
+    f.pid1 = pid1;
+    if (const char* c = std::getenv("container"); c && *c) {
+        f.container_reason = fmt::format("$container is {}", c);
+    } else if (!full_identity_uid_map()) {
+        f.container_reason = "in a user namespace";
+    } else if (pid1 && !kthreadd_visible()) {
+        f.container_reason = "in a PID namespace";
+    }
+    f.container = !f.container_reason.empty();
+    return f;
+}
+
+std::vector<std::string> mount_api_filesystems() {
+    std::vector<std::string> failures;
+    ::mkdir("/proc", 0555);
+    if (!proc_is_ours() &&
+        ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+        failures.push_back(fmt::format("mount /proc (proc): {}", strerror(errno)));
+    }
+    for (const auto& m : api_mounts) {
+        if (!is_mount_point(m.where)) mount_one(m, failures);
+    }
+    if (::access("/sys/fs/cgroup", F_OK) == 0 && !is_mount_point("/sys/fs/cgroup") &&
+        filesystem_supported("cgroup2")) {
+        mount_one({"/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NOEXEC | MS_NODEV, "nsdelegate"},
+                  failures);
+    }
+    make_symlink("/proc/self/fd", "/dev/fd");
+    make_symlink("/proc/self/fd/0", "/dev/stdin");
+    make_symlink("/proc/self/fd/1", "/dev/stdout");
+    make_symlink("/proc/self/fd/2", "/dev/stderr");
+    make_symlink("/run/shm", "/dev/shm");
+    return failures;
+}
+
+std::vector<std::string> make_runtime_directories() {
+    std::vector<std::string> failures;
+    for (const char* dir : {"/run/system-manager", "/run/system-manager/log",
+                            "/run/service-bundles", "/run/service-bundles/early-supervise",
+                            "/run/service-manager", "/run/user"}) {
+        if (::mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            failures.push_back(fmt::format("create {}: {}", dir, strerror(errno)));
+        }
+    }
+    return failures;
+}
+
+void setup_process_state() {
+    ::umask(022);
+    if (::chdir("/") != 0) {
+        // Nothing better to do: every path we use is absolute.
+    }
+    ::setsid();  // fails harmlessly when we already lead a session (the kernel's init does)
+    ::setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 0);
+    rlimit nofile{};
+    if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;  // the fd store may hold thousands of descriptors
+        ::setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    for (int fd = 0; fd < 3; ++fd) {
+        if (::fcntl(fd, F_GETFD) >= 0) continue;
+        int null = ::open("/dev/null", O_RDWR);
+        if (null >= 0 && null != fd) {
+            ::dup2(null, fd);
+            ::close(null);
+        }
+    }
+}
+
+unique_fd open_console_for_messages() {
+    unique_fd fd(::open("/dev/console", O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+    if (!fd) fd.reset(::fcntl(2, F_DUPFD_CLOEXEC, 3));
+    return fd;
+}
+
+unique_fd open_console_for_children() {
+    unique_fd fd(::open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!fd) fd.reset(::fcntl(2, F_DUPFD_CLOEXEC, 3));
+    return fd;
+}
+
+}  // namespace hw::sysmgr

@@ -1,0 +1,544 @@
+#include "system_manager.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+#include "common/process.hpp"
+#include "daemon/system_manager/processes.hpp"
+
+extern char** environ;
+
+namespace hw::sysmgr {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto good_run = 1s;         // a child that ran this long restarts at once
+constexpr auto first_backoff = 100ms; // then doubling up to the child's cap
+constexpr auto kill_wait = 5s;        // after SIGKILL, how long we wait for the dead to go
+
+std::vector<std::string> current_environment() {
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+        std::string_view v = *e;
+        if (v.starts_with("LISTEN_") || v.starts_with("NOTIFY_SOCKET=")) continue;
+        env.emplace_back(v);
+    }
+    return env;
+}
+
+void log_spawn_failure(std::string_view what, const spawn_failure& f) {
+    log::error("unable to start {}: {} failed: {}", what, stage_name(f.stage), f.error.message());
+}
+
+}  // namespace
+
+system_manager::system_manager(settings s, host_facts facts, std::unique_ptr<event_loop> loop,
+                               owned_descriptors fds)
+    : settings_(std::move(s)), facts_(facts), loop_(std::move(loop)), fds_(std::move(fds)) {}
+
+void system_manager::run() noexcept {
+    watch_signals();
+    start_logger();
+    start_manager();
+    board_.request(target::init);
+    dispatch_jobs();
+    for (;;) {
+        if (!loop_->run_once()) {
+            // The ring itself failed: nothing sensible is left but to keep trying, slowly
+            // enough not to flood the console.
+            ::sleep(1);
+        }
+    }
+}
+
+// ---- children -------------------------------------------------------------------------------
+
+void system_manager::start_logger() noexcept {
+    spawn_request req;
+    req.argv.push_back("system-logger");
+    req.argv.insert(req.argv.end(), settings_.log_dirs.begin(), settings_.log_dirs.end());
+    int console = fds_.console_children ? fds_.console_children.get() : -1;
+    req.stdio = {fds_.log_read.get(), console, console};
+    auto child = spawn(req);
+    if (!child) {
+        log_spawn_failure("the logger", child.error());
+        schedule_restart(logger_, &system_manager::start_logger);
+        return;
+    }
+    logger_.pid = child->pid;
+    logger_.started = clock::now();
+    log::info("started the logger as pid {}", child->pid);
+}
+
+void system_manager::start_manager() noexcept {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+        log::error("unable to create the fd store socket: {}", strerror(errno));
+        schedule_restart(manager_, &system_manager::start_manager);
+        return;
+    }
+    unique_fd ours(pair[0]), theirs(pair[1]);
+    spawn_request req;
+    req.argv = {"service-manager"};
+    req.stdio = {-1, fds_.log_write.get(), fds_.log_write.get()};
+    req.extra_fds = {{fds_.control_socket.get(), 3}, {theirs.get(), 4}};
+    req.env = current_environment();
+    req.env->push_back("LISTEN_FDS=2");
+    req.env->push_back("LISTEN_FDNAMES=control:fdstore");
+    req.env->push_back("LISTEN_PID=");
+    auto child = spawn(req);
+    if (!child) {
+        log_spawn_failure("the service-manager", child.error());
+        if (child.error().stage == spawn_stage::exec && !manager_.shell_offered) {
+            manager_.shell_offered = true;
+            offer_emergency_shell("the service-manager cannot be run");
+        }
+        schedule_restart(manager_, &system_manager::start_manager);
+        return;
+    }
+    manager_.pid = child->pid;
+    manager_.started = clock::now();
+    log::info("started the service-manager as pid {}", child->pid);
+    store_peer_ = std::move(ours);
+    ::fcntl(store_peer_.get(), F_SETFL, O_NONBLOCK);
+    handover_.clear();
+    for (const auto& [name, fd] : store_.entries()) handover_.push_back(name);
+    handover_end_pending_ = true;
+    send_handover();
+    watch_store();
+}
+
+void system_manager::schedule_restart(restartable& child,
+                                      void (system_manager::*start)()) noexcept {
+    child.pid = -1;
+    auto ran = clock::now() - child.started;
+    if (ran >= good_run && child.started != clock::time_point{}) {
+        child.backoff = 0ms;
+    } else {
+        child.backoff = child.backoff == 0ms ? first_backoff
+                                             : std::min(child.backoff * 2, child.max_backoff);
+    }
+    child.started = {};
+    if (child.backoff == 0ms) {
+        (this->*start)();
+        return;
+    }
+    log::warn("restarting {} in {} ms", child.name, child.backoff.count());
+    auto timer = loop_->after(child.backoff, [this, &child, start](int) noexcept {
+        child.restart_timer = {};
+        (this->*start)();
+    });
+    if (timer) {
+        child.restart_timer = *timer;
+    } else {
+        log::error("unable to arm the restart timer of {}: {}; restarting it now", child.name,
+                   timer.error().message());
+        (this->*start)();
+    }
+}
+
+bool system_manager::start_job(channel c, target t) noexcept {
+    spawn_request req;
+    req.argv = {"system-control"};
+    if (t == target::init) {
+        req.argv.push_back("init");
+        req.argv.insert(req.argv.end(), settings_.boot_args.begin(), settings_.boot_args.end());
+    } else {
+        req.argv.push_back("start");
+        req.argv.push_back(std::string(target_name(t)));
+    }
+    req.stdio = {-1, fds_.log_write.get(), fds_.log_write.get()};
+    auto child = spawn(req);
+    if (!child) {
+        log_spawn_failure(fmt::format("the {} job", target_name(t)), child.error());
+        board_.finished(c);
+        if (t != target::emergency && !facts_.container) {
+            offer_emergency_shell("system-control cannot be run");
+        }
+        return false;
+    }
+    jobs_[static_cast<int>(c)].pid = child->pid;
+    log::info("started job '{}' as pid {}", fmt::join(req.argv, " "), child->pid);
+    auto limit = c == channel::emergency ? settings_.emergency_timeout : settings_.job_timeout;
+    auto timer = loop_->after(limit, [this, c, t, pid = child->pid](int) noexcept {
+        jobs_[static_cast<int>(c)].deadline = {};
+        log::error("job {} (pid {}) ran past its time limit; killing it", target_name(t), pid);
+        ::kill(pid, SIGKILL);
+    });
+    if (timer) jobs_[static_cast<int>(c)].deadline = *timer;
+    return true;
+}
+
+void system_manager::dispatch_jobs() noexcept {
+    if (phase_ != phase::running) return;
+    for (channel c : {channel::regular, channel::emergency}) {
+        while (auto t = board_.take_next(c)) {
+            if (start_job(c, *t)) break;  // else the channel is free again: try the next
+        }
+    }
+}
+
+void system_manager::offer_emergency_shell(const char* why) noexcept {
+    if (shell_pid_ > 0 || !fds_.console_children) return;
+    log::critical("{}: offering an emergency shell on the console", why);
+    int console = fds_.console_children.get();
+    for (const char* shell : {"sulogin", "/bin/sh"}) {
+        spawn_request req;
+        req.argv = {shell};
+        req.stdio = {console, console, console};
+        req.controlling_tty = true;
+        auto child = spawn(req);
+        if (child) {
+            shell_pid_ = child->pid;
+            return;
+        }
+        log_spawn_failure(shell, child.error());
+    }
+}
+
+void system_manager::on_child_exit(pid_t pid, int status) noexcept {
+    std::string how = describe_wait_status(status);
+    if (pid == logger_.pid) {
+        logger_.pid = -1;
+        if (phase_ == phase::drain_logger) {
+            bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+            if (clean || logger_drain_restarts_ >= 3 || !phase_timer_) {
+                log::info("the logger {}", how);
+                fds_.log_read.reset();
+                enter(phase::finished);
+                return;
+            }
+            log::warn("the logger {} before the end of the log; restarting it", how);
+            ++logger_drain_restarts_;
+            start_logger();
+            return;
+        }
+        log::warn("the logger {}; restarting it", how);
+        schedule_restart(logger_, &system_manager::start_logger);
+    } else if (pid == manager_.pid) {
+        manager_.pid = -1;
+        on_store_readable();  // take what the dead manager stored before it went
+        store_peer_.reset();
+        if (phase_ >= phase::stop_manager) {
+            log::info("the service-manager {}", how);
+            if (phase_ == phase::stop_manager) enter(phase::terminate_rest);
+            return;
+        }
+        log::warn("the service-manager {}; restarting it", how);
+        if (manager_.started != clock::time_point{} && clock::now() - manager_.started >= good_run) {
+            manager_.shell_offered = false;
+        }
+        schedule_restart(manager_, &system_manager::start_manager);
+    } else if (pid == jobs_[0].pid) {
+        on_job_exit(channel::regular, status);
+    } else if (pid == jobs_[1].pid) {
+        on_job_exit(channel::emergency, status);
+    } else if (pid == shell_pid_) {
+        log::notice("the emergency shell {}", how);
+        shell_pid_ = -1;
+    }
+    // Anything else is an orphan we adopted: reaping it was all there was to do.
+}
+
+void system_manager::on_job_exit(channel c, int status) noexcept {
+    auto& slot = jobs_[static_cast<int>(c)];
+    auto t = board_.running(c);
+    slot.pid = -1;
+    loop_->cancel(slot.deadline);
+    board_.finished(c);
+    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    log::emit(ok ? log::severity::info : log::severity::warning, "job {} {}",
+              t ? target_name(*t) : "?", describe_wait_status(status));
+    // A boot job may have made /var writable: the logger then moves its directory there.
+    if (t && *t != target::init && !is_shutdown_target(*t) && logger_.pid > 0) {
+        ::kill(logger_.pid, SIGHUP);
+    }
+    if (phase_ == phase::drain_jobs && board_.idle()) enter(phase::stop_manager);
+}
+
+// ---- events ---------------------------------------------------------------------------------
+
+void system_manager::watch_signals() noexcept {
+    auto id = loop_->poll_readable(fds_.signal_fd.get(), [this](int) noexcept {
+        on_signals();
+        watch_signals();
+    });
+    if (!id) log::critical("unable to watch for signals: {}", id.error().message());
+}
+
+// Handles every signal waiting, requests first and exits last, then dispatches once: a job
+// that asked for sysinit and then normal and exited is reaped only after both requests are on
+// the board, so the board's priority order (sysinit first) decides, not the arrival order.
+void system_manager::on_signals() noexcept {
+    signalfd_siginfo info[16];
+    bool child_exited = false;
+    for (;;) {
+        ssize_t n = ::read(fds_.signal_fd.get(), info, sizeof info);
+        if (n <= 0) break;
+        for (std::size_t i = 0; i < static_cast<std::size_t>(n) / sizeof info[0]; ++i) {
+            int signo = static_cast<int>(info[i].ssi_signo);
+            if (signo == SIGCHLD) {
+                child_exited = true;
+            } else {
+                on_signal(signo, static_cast<pid_t>(info[i].ssi_pid));
+            }
+        }
+    }
+    if (child_exited) {
+        while (auto r = reap_one()) on_child_exit(r->pid, r->status);
+        check_progress();
+    }
+    dispatch_jobs();
+}
+
+void system_manager::on_signal(int signo, pid_t sender) noexcept {
+    auto meaning = classify_signal(signo, facts_.container);
+    using k = signal_meaning::kind;
+    switch (meaning.what) {
+        case k::reap:
+            return;  // handled by on_signals()
+        case k::ignore:
+            log::notice("ignoring signal {} from pid {}", signo, sender);
+            return;
+        case k::final:
+            log::notice("signal {} from pid {}: final {}", signo, sender,
+                        final_action_name(meaning.final));
+            begin_final(meaning.final);
+            return;
+        case k::start_target:
+            if (phase_ != phase::running) {
+                log::notice("ignoring a request for {}: the system is stopping",
+                            target_name(meaning.start));
+                return;
+            }
+            log::info("signal {} from pid {}: start {}", signo, sender,
+                      target_name(meaning.start));
+            if (board_.request(meaning.start) && jobs_[0].pid > 0) {
+                log::notice("cutting the running boot job short for {}",
+                            target_name(meaning.start));
+                ::kill(jobs_[0].pid, SIGTERM);
+            }
+            return;
+    }
+}
+
+void system_manager::watch_store() noexcept {
+    if (!store_peer_) return;
+    auto id = loop_->poll_readable(store_peer_.get(), [this](int) noexcept {
+        on_store_readable();
+        watch_store();
+    });
+    if (!id) log::error("unable to watch the fd store socket: {}", id.error().message());
+}
+
+void system_manager::on_store_readable() noexcept {
+    while (store_peer_) {
+        auto msg = receive_fd_message(store_peer_.get());
+        if (!msg) {
+            store_peer_.reset();  // the service-manager closed its end or died
+            return;
+        }
+        if (!*msg) return;  // nothing more for now
+        auto command = parse_store_command((*msg)->text);
+        if (!command) {
+            log::warn("ignoring a malformed fd store message from the service-manager");
+            continue;
+        }
+        if (command->what == store_command::kind::remove) {
+            store_.remove(command->name);
+        } else if (!(*msg)->fd) {
+            log::warn("fd store: STORE {} came without a descriptor", command->name);
+        } else if (auto r = store_.store(command->name, std::move((*msg)->fd)); !r) {
+            log::error("unable to keep descriptor {}: the store is full ({} entries)",
+                       command->name, store_.size());
+        }
+    }
+}
+
+void system_manager::send_handover() noexcept {
+    while (store_peer_ && (!handover_.empty() || handover_end_pending_)) {
+        result<void> sent;
+        if (!handover_.empty()) {
+            const std::string& name = handover_.back();
+            auto it = store_.entries().find(name);
+            if (it == store_.entries().end()) {
+                handover_.pop_back();  // removed meanwhile
+                continue;
+            }
+            sent = send_fd_message(store_peer_.get(), "FD " + name, it->second.get());
+            if (sent) handover_.pop_back();
+        } else {
+            sent = send_fd_message(store_peer_.get(), "END", -1);
+            if (sent) handover_end_pending_ = false;
+        }
+        if (sent) continue;
+        // EAGAIN: the socket is full; ETOOMANYREFS: too many descriptors in flight. Both clear
+        // as the service-manager reads.
+        if (sent.error().value() == EAGAIN || sent.error().value() == ETOOMANYREFS) {
+            auto id = loop_->poll_writable(store_peer_.get(),
+                                           [this](int) noexcept { send_handover(); });
+            if (id) return;
+        }
+        log::error("unable to hand the fd store to the service-manager: {}",
+                   sent.error().message());
+        return;
+    }
+}
+
+// ---- final stop -----------------------------------------------------------------------------
+
+void system_manager::begin_final(final_action a) noexcept {
+    if (final_) {
+        log::notice("already on the way to {}; ignoring {}", final_action_name(*final_),
+                    final_action_name(a));
+        return;
+    }
+    final_ = a;
+    log::notice("final stop: going to {}", final_action_name(a));
+    enter(phase::drain_jobs);
+}
+
+void system_manager::enter(phase p) noexcept {
+    phase_ = p;
+    loop_->cancel(phase_timer_);
+    switch (p) {
+        case phase::running:
+            return;
+        case phase::drain_jobs:
+            if (board_.idle()) return enter(phase::stop_manager);
+            log::info("waiting up to {}s for running jobs", settings_.job_drain.count());
+            return arm_phase_timer(settings_.job_drain);
+        case phase::stop_manager:
+            loop_->cancel(manager_.restart_timer);
+            if (manager_.pid <= 0) return enter(phase::terminate_rest);
+            log::info("stopping the service-manager (up to {}s)", settings_.manager_stop.count());
+            ::kill(manager_.pid, SIGTERM);
+            ::kill(manager_.pid, SIGCONT);
+            return arm_phase_timer(settings_.manager_stop);
+        case phase::terminate_rest:
+            signal_others(SIGTERM);
+            signal_others(SIGCONT);
+            arm_phase_timer(settings_.kill_grace);
+            return check_progress();
+        case phase::kill_rest: {
+            pid_t spared[] = {logger_.pid};
+            auto left = other_processes(spared);
+            if (!left.empty()) log::warn("killing stragglers: {}", describe(left));
+            signal_others(SIGKILL);
+            arm_phase_timer(kill_wait);
+            return check_progress();
+        }
+        case phase::drain_logger:
+            // Everyone else is gone: close every write end so the logger sees EOF once it has
+            // written what is left. The read end stays ours until the logger has exited
+            // cleanly, so a logger that dies now is restarted on the same data.
+            store_peer_.reset();
+            store_.clear();
+            fds_.control_socket.reset();
+            fds_.log_write.reset();
+            log::set_primary(fds_.console_messages ? fds_.console_messages.get() : -1);
+            fds_.log_write_own.reset();
+            if (logger_.pid <= 0) {
+                loop_->cancel(logger_.restart_timer);
+                start_logger();
+            }
+            if (logger_.pid <= 0) return enter(phase::finished);
+            return arm_phase_timer(settings_.logger_drain);
+        case phase::finished:
+            finish();
+    }
+}
+
+// Called after every reap: moves the final stop on as soon as what it waits for is gone.
+void system_manager::check_progress() noexcept {
+    if (phase_ != phase::terminate_rest && phase_ != phase::kill_rest) return;
+    pid_t spared[] = {logger_.pid};
+    if (other_processes(spared).empty()) enter(phase::drain_logger);
+}
+
+void system_manager::arm_phase_timer(std::chrono::milliseconds d) noexcept {
+    auto id = loop_->after(d, [this](int) noexcept {
+        phase_timer_ = {};
+        on_phase_timeout();
+    });
+    if (id) {
+        phase_timer_ = *id;
+    } else {
+        log::error("unable to arm the shutdown timer: {}; not waiting", id.error().message());
+        on_phase_timeout();
+    }
+}
+
+void system_manager::on_phase_timeout() noexcept {
+    switch (phase_) {
+        case phase::drain_jobs:
+            log::warn("jobs still running after {}s; killing them", settings_.job_drain.count());
+            for (auto& j : jobs_) {
+                if (j.pid > 0) ::kill(j.pid, SIGKILL);
+            }
+            return enter(phase::stop_manager);
+        case phase::stop_manager:
+            log::warn("the service-manager did not stop in {}s; killing it",
+                      settings_.manager_stop.count());
+            if (manager_.pid > 0) ::kill(manager_.pid, SIGKILL);
+            return;  // its exit moves us on
+        case phase::terminate_rest:
+            return enter(phase::kill_rest);
+        case phase::kill_rest: {
+            pid_t spared[] = {logger_.pid};
+            log::error("processes survived SIGKILL: {}", describe(other_processes(spared)));
+            return enter(phase::drain_logger);
+        }
+        case phase::drain_logger:
+            log::warn("the logger did not finish in {}s; killing it",
+                      settings_.logger_drain.count());
+            if (logger_.pid > 0) ::kill(logger_.pid, SIGKILL);
+            return;
+        case phase::running:
+        case phase::finished:
+            return;
+    }
+}
+
+void system_manager::signal_others(int sig) noexcept {
+    pid_t spared[] = {logger_.pid};
+    for (const auto& p : other_processes(spared)) ::kill(p.pid, sig);
+}
+
+void system_manager::finish() noexcept {
+    auto action = final_.value_or(final_action::poweroff);
+    log::notice("syncing filesystems");
+    ::sync();
+    if (facts_.pid1 && !facts_.container) {
+        for (const auto& failure : unmount_all()) log::warn("unable to {}", failure);
+        ::sync();
+    }
+    if (!facts_.pid1) {
+        log::notice("not process #1: exiting instead of {}", final_action_name(action));
+        ::_exit(0);
+    }
+    log::notice("{} now", final_action_name(action));
+    ::reboot(reboot_command(action));
+    // Only reached when reboot(2) failed. Exiting would panic the kernel; stay and reap.
+    // Last resort: stay in the loop, reaping, and let a new forced signal try again.
+    log::critical("unable to {}: {}; staying up, send the signal again to retry",
+                  final_action_name(action), strerror(errno));
+    final_.reset();
+    phase_ = phase::running;
+    for (;;) {
+        if (!loop_->run_once()) ::sleep(1);
+    }
+}
+
+}  // namespace hw::sysmgr

@@ -1,0 +1,70 @@
+#!/bin/bash
+# system-manager as PID 1: every way to the end, each seen from outside with the wait status
+# reboot(2) gives in a PID namespace (SIGINT for halt and poweroff, SIGHUP for reboot), and a
+# stuck service that cannot hold the shutdown past its grace time.
+source "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+
+# shutdown_case DESCRIPTION SIGNAL EXPECTED_STATUS EXPECTED_CONSOLE_LINE [boot VARs...]
+shutdown_case() {
+    local what=$1 sig=$2 expected=$3 line=$4
+    shift 4
+    boot "$@" || { fail "$what: boot"; return; }
+    wait_for "the normal job" 10 grep -q "start normal" "$T/jobs"
+    kill "-$sig" "$P1"
+    wait_exit 30
+    check "$what ends with status $expected" test "$STATUS" = "$expected"
+    check "$what says '$line' on the console" console_has "$line"
+    cleanup
+}
+
+shutdown_case "SIGRTMIN+13 (forced halt)" 47 130 "halt now"
+shutdown_case "SIGRTMIN+14 (forced poweroff)" 48 130 "poweroff now"
+shutdown_case "SIGRTMIN+15 (forced reboot)" 49 129 "reboot now"
+shutdown_case "SIGRTMIN+3 (halt target)" 37 130 "halt now"
+shutdown_case "SIGRTMIN+4 (poweroff target)" 38 130 "poweroff now"
+shutdown_case "SIGRTMIN+5 (reboot target)" 39 129 "reboot now"
+shutdown_case "SIGINT (Ctrl-Alt-Del: reboot target)" INT 129 "reboot now"
+shutdown_case "SIGPWR (power failure: poweroff target)" PWR 130 "poweroff now"
+shutdown_case "SIGTERM in a container (docker stop: poweroff target)" TERM 130 "poweroff now"
+
+echo "# the shutdown jobs ran in between"
+boot || exit 1
+wait_for "the normal job" 10 grep -q "start normal" "$T/jobs"
+kill -38 "$P1"
+wait_exit 30
+check "SIGRTMIN+4 ran 'system-control start poweroff' before the end" \
+    grep -q "system-control start poweroff" "$T/jobs"
+check "the service-manager was asked to stop" log_has "stand-in service-manager stopping"
+check "the logger wrote out everything and exited at EOF" console_has "the logger exited 0"
+cleanup
+
+echo "# a poweroff request cuts a hanging boot job short"
+boot || exit 1
+wait_for "the normal job" 10 grep -q "start normal" "$T/jobs"
+touch "$T/hang-rescue"
+kill -35 "$P1"
+wait_for "the hanging rescue job" 10 grep -q "start rescue" "$T/jobs"
+start=$SECONDS
+kill -38 "$P1"
+wait_exit 30
+check "poweroff does not wait for the stuck rescue job" test "$STATUS" = 130
+check "the stuck job was cut short" log_has "cutting the running boot job short for poweroff"
+cleanup
+
+echo "# a stuck service-manager and a SIGTERM-ignoring process"
+BEFORE_BOOT='touch "$T/stuck"' boot HEARTWOOD_MANAGER_STOP=2 HEARTWOOD_KILL_GRACE=2 || exit 1
+wait_for "the stuck service-manager" 10 test -s "$T/manager-pids"
+sleep 0.3
+start=$SECONDS
+kill -48 "$P1"
+wait_exit 30
+took=$((SECONDS - start))
+check "shutdown still ends in poweroff" test "$STATUS" = 130
+check "the service-manager that ignored SIGTERM was killed" \
+    console_has "the service-manager did not stop in 2s; killing it"
+check "the straggler was named before it was killed" console_has "killing stragglers: sleep\["
+check "shutdown took no longer than both grace times and some slack (${took}s <= 8s)" \
+    test "$took" -le 8
+
+finish

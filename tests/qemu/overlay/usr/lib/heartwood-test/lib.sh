@@ -1,0 +1,35 @@
+# Sourced by the in-guest test scripts (tests/qemu/guest/*.sh), which run under hw-test with
+# their output on ttyS1 (the harness's test.log). POSIX sh (busybox).
+# Verdict lines: "HW-TEST: PASS <what>" / "HW-TEST: FAIL <what>"; the host side greps them.
+hw_failed=0
+hw_pass() { echo "HW-TEST: PASS $*"; }
+hw_fail() { echo "HW-TEST: FAIL $*"; hw_failed=1; }
+hw_check() { # hw_check WHAT COMMAND...: PASS or FAIL by the command's status
+    what=$1; shift
+    if "$@"; then hw_pass "$what"; else hw_fail "$what"; fi
+}
+hw_up() { system-control is-active "$1" >/dev/null 2>&1; }
+hw_wait_up() { # hw_wait_up NAME SECONDS
+    n=$(($2 * 5))
+    while [ "$n" -gt 0 ]; do
+        hw_up "$1" && return 0
+        sleep 0.2
+        n=$((n - 1))
+    done
+    return 1
+}
+hw_uptime() { read -r u _ </proc/uptime; echo "$u"; }
+hw_main_pid() { # the pid a service runs as, from /proc (comm of its run program)
+    for d in /proc/[0-9]*; do
+        read -r c <"$d/comm" 2>/dev/null || continue
+        [ "$c" = "$1" ] && { echo "${d#/proc/}"; return 0; }
+    done
+    return 1
+}
+hw_done() { # end of the script: say so, then end the machine the way $1 says
+    echo "HW-TEST: END failed=$hw_failed"
+    case ${1:-poweroff} in
+        poweroff | reboot | halt) system-control "$1" ;;
+    esac
+    sleep 60
+}

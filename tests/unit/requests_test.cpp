@@ -1,0 +1,83 @@
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include "daemon/requests.hpp"
+
+using namespace hw::sysmgr;
+using kind = signal_meaning::kind;
+
+TEST_CASE("the real-time signals map to the targets of the table (glibc SIGRTMIN)") {
+    CHECK(SIGRTMIN == 34);
+    struct row {
+        int offset;
+        target t;
+    };
+    for (auto [offset, t] : {row{0, target::normal}, row{1, target::rescue},
+                             row{2, target::emergency}, row{3, target::halt},
+                             row{4, target::poweroff}, row{5, target::reboot},
+                             row{10, target::sysinit}}) {
+        auto m = classify_signal(SIGRTMIN + offset, false);
+        CHECK(m.what == kind::start_target);
+        CHECK(m.start == t);
+    }
+}
+
+TEST_CASE("SIGRTMIN+13/+14/+15 are the forced final halt, poweroff and reboot") {
+    CHECK(classify_signal(SIGRTMIN + 13, false).final == final_action::halt);
+    CHECK(classify_signal(SIGRTMIN + 14, false).final == final_action::poweroff);
+    CHECK(classify_signal(SIGRTMIN + 15, true).final == final_action::reboot);
+    CHECK(classify_signal(SIGRTMIN + 14, false).what == kind::final);
+}
+
+TEST_CASE("Ctrl-Alt-Del reboots, SIGPWR powers off, and SIGTERM powers off only in a container") {
+    CHECK(classify_signal(SIGINT, false).start == target::reboot);
+    CHECK(classify_signal(SIGPWR, false).start == target::poweroff);
+    CHECK(classify_signal(SIGTERM, false).what == kind::ignore);
+    CHECK(classify_signal(SIGTERM, true).what == kind::start_target);
+    CHECK(classify_signal(SIGTERM, true).start == target::poweroff);
+}
+
+TEST_CASE("unlisted signals are ignored and SIGCHLD means reap") {
+    CHECK(classify_signal(SIGHUP, false).what == kind::ignore);
+    CHECK(classify_signal(SIGRTMIN + 6, false).what == kind::ignore);
+    CHECK(classify_signal(SIGCHLD, false).what == kind::reap);
+}
+
+TEST_CASE("sysinit is served before normal whatever order they were asked in") {
+    job_board b;
+    b.request(target::normal);
+    b.request(target::sysinit);
+    CHECK(b.take_next(channel::regular) == target::sysinit);
+    CHECK(!b.take_next(channel::regular));  // one job at a time
+    b.finished(channel::regular);
+    CHECK(b.take_next(channel::regular) == target::normal);
+}
+
+TEST_CASE("emergency runs on its own channel while a regular job is busy") {
+    job_board b;
+    b.request(target::rescue);
+    CHECK(b.take_next(channel::regular) == target::rescue);
+    b.request(target::emergency);
+    CHECK(!b.take_next(channel::regular));
+    CHECK(b.take_next(channel::emergency) == target::emergency);
+    CHECK(!b.idle());
+}
+
+TEST_CASE("a shutdown request drops pending boot jobs and asks to cut the running one short") {
+    job_board b;
+    b.request(target::sysinit);
+    CHECK(b.take_next(channel::regular) == target::sysinit);
+    b.request(target::normal);
+    CHECK(b.request(target::poweroff));  // sysinit is running: cut it short
+    b.finished(channel::regular);
+    CHECK(b.take_next(channel::regular) == target::poweroff);
+    b.finished(channel::regular);
+    CHECK(!b.take_next(channel::regular));  // normal was dropped
+}
+
+TEST_CASE("a shutdown request does not cut short another shutdown job") {
+    job_board b;
+    b.request(target::halt);
+    CHECK(b.take_next(channel::regular) == target::halt);
+    CHECK(!b.request(target::reboot));
+}
