@@ -70,6 +70,7 @@ void system_manager::start_logger() noexcept {
     req.argv.insert(req.argv.end(), settings_.log_dirs.begin(), settings_.log_dirs.end());
     int console = fds_.console_children ? fds_.console_children.get() : -1;
     req.stdio = {fds_.log_read.get(), console, console};
+    req.blocked_signals = {SIGHUP};  // it unblocks once its handler is in place
     auto child = spawn(req);
     if (!child) {
         log_spawn_failure("the logger", child.error());

@@ -50,7 +50,9 @@ boot() {
     local i
     for i in $(seq 500); do
         P1=$(cat "/proc/$NS/task/$NS/children" 2>/dev/null | awk '{print $1}')
-        [ -n "$P1" ] && [ "$(cat /proc/$P1/comm 2>/dev/null)" = system-manager ] && return 0
+        # Ready for signals once it has blocked them (it reads them from a signalfd).
+        [ -n "$P1" ] && [ "$(cat /proc/$P1/comm 2>/dev/null)" = system-manager ] &&
+            ! grep -q '^SigBlk:[[:space:]]*0*$' "/proc/$P1/status" 2>/dev/null && return 0
         sleep 0.01
     done
     echo "system-manager did not start; outer log:"; cat "$T/outer.log"
