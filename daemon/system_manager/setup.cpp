@@ -145,6 +145,14 @@ std::vector<std::string> make_runtime_directories() {
     return failures;
 }
 
+void record_container(const host_facts& facts) {
+    unique_fd fd(::open("/run/system-manager/container",
+                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!fd) return;
+    std::string line = facts.container_reason + "\n";
+    [[maybe_unused]] auto n = ::write(fd.get(), line.data(), line.size());
+}
+
 void setup_process_state() {
     ::umask(022);
     if (::chdir("/") != 0) {
