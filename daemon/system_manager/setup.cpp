@@ -167,10 +167,12 @@ void setup_process_state() {
     }
     for (int fd = 0; fd < 3; ++fd) {
         if (::fcntl(fd, F_GETFD) >= 0) continue;
-        int null = ::open("/dev/null", O_RDWR);
-        if (null >= 0 && null != fd) {
-            ::dup2(null, fd);
-            ::close(null);
+        // Closed (the kernel found no console): the console if it opens now, else /dev/null.
+        int spare = ::open("/dev/console", O_RDWR | O_NOCTTY);
+        if (spare < 0) spare = ::open("/dev/null", O_RDWR);
+        if (spare >= 0 && spare != fd) {
+            ::dup2(spare, fd);
+            ::close(spare);
         }
     }
 }
