@@ -38,6 +38,24 @@ struct event_loop::impl {
 
     ~impl() { io_uring_queue_exit(&ring); }
 
+    struct pending_op {
+        io_uring_sqe* sqe;
+        op_id id;
+    };
+
+    // Reserves a slot for `cb` and a submission entry for the caller to fill in.
+    result<pending_op> submit(callback cb) {
+        if (free_slots.empty()) return fail(std::errc::resource_unavailable_try_again);
+        io_uring_sqe* sqe = get_sqe();
+        if (!sqe) return fail(std::errc::resource_unavailable_try_again);
+        std::uint32_t index = free_slots.back();
+        free_slots.pop_back();
+        auto& s = slots[index];
+        s.busy = true;
+        s.cb = std::move(cb);
+        return pending_op{sqe, {index, s.generation}};
+    }
+
     io_uring_sqe* get_sqe() {
         io_uring_sqe* sqe = io_uring_get_sqe(&ring);
         if (sqe) return sqe;
@@ -47,6 +65,10 @@ struct event_loop::impl {
 };
 
 event_loop::event_loop(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+std::size_t event_loop::pending() const noexcept {
+    return impl_->slots.size() - impl_->free_slots.size();
+}
 event_loop::~event_loop() = default;
 
 result<std::unique_ptr<event_loop>> event_loop::create(unsigned capacity) {
@@ -73,38 +95,23 @@ result<op_id> event_loop::poll_writable(int fd, callback cb) noexcept {
 }
 
 result<op_id> event_loop::poll(int fd, unsigned mask, callback cb) noexcept {
-    if (impl_->free_slots.empty()) return fail(std::errc::resource_unavailable_try_again);
-    io_uring_sqe* sqe = impl_->get_sqe();
-    if (!sqe) return fail(std::errc::resource_unavailable_try_again);
-    std::uint32_t index = impl_->free_slots.back();
-    impl_->free_slots.pop_back();
-    auto& s = impl_->slots[index];
-    s.busy = true;
-    s.cb = std::move(cb);
-    ++in_use_;
-    op_id id{index, s.generation};
-    io_uring_prep_poll_add(sqe, fd, mask);
-    io_uring_sqe_set_data64(sqe, pack(id));
-    return id;
+    auto op = impl_->submit(std::move(cb));
+    if (!op) return fail(op.error());
+    io_uring_prep_poll_add(op->sqe, fd, mask);
+    io_uring_sqe_set_data64(op->sqe, pack(op->id));
+    return op->id;
 }
 
 result<op_id> event_loop::after(std::chrono::nanoseconds delay, callback cb) noexcept {
-    if (impl_->free_slots.empty()) return fail(std::errc::resource_unavailable_try_again);
-    io_uring_sqe* sqe = impl_->get_sqe();
-    if (!sqe) return fail(std::errc::resource_unavailable_try_again);
-    std::uint32_t index = impl_->free_slots.back();
-    impl_->free_slots.pop_back();
-    auto& s = impl_->slots[index];
-    s.busy = true;
-    s.cb = std::move(cb);
-    ++in_use_;
+    auto op = impl_->submit(std::move(cb));
+    if (!op) return fail(op.error());
+    auto& timeout = impl_->slots[op->id.slot].timeout;
     if (delay.count() < 0) delay = {};
-    s.timeout.tv_sec = delay.count() / 1'000'000'000;
-    s.timeout.tv_nsec = delay.count() % 1'000'000'000;
-    op_id id{index, s.generation};
-    io_uring_prep_timeout(sqe, &s.timeout, 0, 0);
-    io_uring_sqe_set_data64(sqe, pack(id));
-    return id;
+    timeout.tv_sec = delay.count() / 1'000'000'000;
+    timeout.tv_nsec = delay.count() % 1'000'000'000;
+    io_uring_prep_timeout(op->sqe, &timeout, 0, 0);
+    io_uring_sqe_set_data64(op->sqe, pack(op->id));
+    return op->id;
 }
 
 void event_loop::cancel(op_id& id) noexcept {
@@ -143,7 +150,6 @@ bool event_loop::run_once() noexcept {
         ++s.generation;
         if (s.generation == 0) s.generation = 1;
         impl_->free_slots.push_back(id.slot);
-        --in_use_;
         if (!cb) continue;  // cancelled
         if (cqe_res == -ETIME) cqe_res = 0;  // an expired timer is its success
         cb(cqe_res);

@@ -52,15 +52,14 @@ public:
     // completions available. Returns false only if waiting itself failed (logged).
     bool run_once() noexcept;
 
-    std::size_t pending() const noexcept { return in_use_; }
+    // Operations whose completion has not been seen yet (cancelled ones included).
+    std::size_t pending() const noexcept;
 
 private:
     struct impl;
     result<op_id> poll(int fd, unsigned mask, callback cb) noexcept;
     explicit event_loop(std::unique_ptr<impl> p);
     std::unique_ptr<impl> impl_;
-    std::size_t in_use_ = 0;
-    friend struct impl;
 };
 
 }  // namespace hw

@@ -51,12 +51,13 @@ void fill_listen_pid(char* const* envp) {
         [[maybe_unused]] auto n = ::write(report_fd, &r, sizeof r);
         _exit(127);
     };
-    sigset_t empty;
-    sigemptyset(&empty);
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int sig : req.blocked_signals) sigaddset(&mask, sig);
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);  // EINVAL for KILL/STOP
-    if (sigprocmask(SIG_SETMASK, &empty, nullptr) != 0) die(spawn_stage::signals);
+    if (sigprocmask(SIG_SETMASK, &mask, nullptr) != 0) die(spawn_stage::signals);
     if (req.new_session && setsid() < 0) die(spawn_stage::setsid);
 
     if (!req.cwd.empty() && chdir(req.cwd.c_str()) != 0) die(spawn_stage::chdir);

@@ -36,6 +36,9 @@ struct spawn_request {
     std::vector<std::pair<int, int>> extra_fds;
     bool new_session = true;
     bool controlling_tty = false;       // with new_session: make stdin the controlling terminal
+    // Signals the program starts with blocked (the rest of the mask is cleared). A program that
+    // installs a handler and then unblocks loses no signal sent while it was starting.
+    std::vector<int> blocked_signals;
     int cgroup_procs_fd = -1;           // if set, the child writes itself into this cgroup.procs
     std::optional<uid_t> uid;
     std::optional<gid_t> gid;

@@ -7,7 +7,8 @@
 // Wire protocol on an AF_UNIX SOCK_SEQPACKET socketpair (one message per record, text, no NUL):
 //   service-manager -> PID 1:  "STORE <name>" + one fd (SCM_RIGHTS); "REMOVE <name>"
 //   PID 1 -> service-manager:  after each start, "FD <name>" + one fd per entry, then "END"
-// Names are 1..200 bytes of [A-Za-z0-9@._:/+-].
+// Names are 1..200 bytes of [A-Za-z0-9@._:/+-] (valid_fd_store_name); messages travel with
+// common/fd_passing.
 #pragma once
 
 #include <map>
@@ -19,8 +20,6 @@
 #include "common/unique_fd.hpp"
 
 namespace hw::sysmgr {
-
-bool valid_store_name(std::string_view name) noexcept;
 
 struct store_command {
     enum class kind : unsigned char { store, remove } what;
@@ -45,15 +44,5 @@ public:
 private:
     std::map<std::string, unique_fd, std::less<>> entries_;
 };
-
-// One SEQPACKET record with at most one descriptor attached (non-blocking receive).
-struct fd_message {
-    std::string text;
-    unique_fd fd;
-};
-// nullopt with errno EAGAIN when nothing is waiting; an empty result at EOF is reported as
-// an error_code of ECONNRESET.
-result<std::optional<fd_message>> receive_fd_message(int sock) noexcept;
-result<void> send_fd_message(int sock, std::string_view text, int fd) noexcept;
 
 }  // namespace hw::sysmgr

@@ -165,6 +165,10 @@ int main(int argc, char** argv) {
     sa.sa_handler = [](int) { reopen_requested = 1; };
     sigaction(SIGHUP, &sa, nullptr);  // no SA_RESTART: tee/read return EINTR
     signal(SIGPIPE, SIG_IGN);
+    sigset_t hup;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &hup, nullptr);  // system-manager starts us with it blocked
 
     auto dir = open_first(*opts);
     if (!dir) {

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "common/fd_passing.hpp"
 #include "common/log.hpp"
 #include "common/process.hpp"
 #include "daemon/system_manager/processes.hpp"
@@ -70,6 +71,7 @@ void system_manager::start_logger() noexcept {
     req.argv.insert(req.argv.end(), settings_.log_dirs.begin(), settings_.log_dirs.end());
     int console = fds_.console_children ? fds_.console_children.get() : -1;
     req.stdio = {fds_.log_read.get(), console, console};
+    req.blocked_signals = {SIGHUP};  // it unblocks once its handler is in place
     auto child = spawn(req);
     if (!child) {
         log_spawn_failure("the logger", child.error());
@@ -260,6 +262,10 @@ void system_manager::on_job_exit(channel c, int status) noexcept {
     bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     log::emit(ok ? log::severity::info : log::severity::warning, "job {} {}",
               t ? target_name(*t) : "?", describe_wait_status(status));
+    // A boot job may have made /var writable: the logger then moves its directory there.
+    if (t && *t != target::init && !is_shutdown_target(*t) && logger_.pid > 0) {
+        ::kill(logger_.pid, SIGHUP);
+    }
     if (phase_ == phase::drain_jobs && board_.idle()) enter(phase::stop_manager);
 }
 
@@ -340,8 +346,8 @@ void system_manager::watch_store() noexcept {
 
 void system_manager::on_store_readable() noexcept {
     while (store_peer_) {
-        auto msg = receive_fd_message(store_peer_.get());
-        if (!msg) {
+        auto msg = receive_message(store_peer_.get(), 256);
+        if (!msg || (*msg && (*msg)->eof)) {
             store_peer_.reset();  // the service-manager closed its end or died
             return;
         }
@@ -353,9 +359,10 @@ void system_manager::on_store_readable() noexcept {
         }
         if (command->what == store_command::kind::remove) {
             store_.remove(command->name);
-        } else if (!(*msg)->fd) {
-            log::warn("fd store: STORE {} came without a descriptor", command->name);
-        } else if (auto r = store_.store(command->name, std::move((*msg)->fd)); !r) {
+        } else if ((*msg)->fds.size() != 1) {
+            log::warn("fd store: STORE {} came with {} descriptors instead of one", command->name,
+                      (*msg)->fds.size());
+        } else if (auto r = store_.store(command->name, std::move((*msg)->fds[0])); !r) {
             log::error("unable to keep descriptor {}: the store is full ({} entries)",
                        command->name, store_.size());
         }
@@ -372,10 +379,10 @@ void system_manager::send_handover() noexcept {
                 handover_.pop_back();  // removed meanwhile
                 continue;
             }
-            sent = send_fd_message(store_peer_.get(), "FD " + name, it->second.get());
+            sent = send_message(store_peer_.get(), "FD " + name, it->second.get());
             if (sent) handover_.pop_back();
         } else {
-            sent = send_fd_message(store_peer_.get(), "END", -1);
+            sent = send_message(store_peer_.get(), "END");
             if (sent) handover_end_pending_ = false;
         }
         if (sent) continue;

@@ -5,7 +5,9 @@
 #   boot [VAR=value ...] [-- system-manager args]   starts it in the background; sets T (a
 #                                                  scratch dir), NS (unshare's pid), P1 (PID 1
 #                                                  as the host sees it). $BEFORE_BOOT, if set,
-#                                                  is evaluated once T exists (to place hooks)
+#                                                  is evaluated once T exists (to place hooks);
+#                                                  $BOOT_PATH replaces the PATH it gets,
+#                                                  $LOG_DIRS the log directories
 #   in_ns CMD...                                   runs CMD inside the namespace
 #   wait_for DESCRIPTION SECONDS CMD...            retries CMD until it succeeds or time is up
 #   wait_exit SECONDS                              waits for the namespace to end; sets STATUS
@@ -37,8 +39,8 @@ boot() {
     local vars=()
     while [ $# -gt 0 ] && [ "$1" != "--" ]; do vars+=("$1"); shift; done
     [ "${1:-}" = "--" ] && shift
-    env -i PATH="${STANDINS:-$E2E_DIR/standins}:$BUILD_DIR/daemon:$BUILD_DIR/ctl:/usr/sbin:/usr/bin:/sbin:/bin" \
-        HW_TEST_DIR="$T" HEARTWOOD_LOG_DIRS="$T/log" "${vars[@]}" \
+    env -i PATH="${BOOT_PATH:-$E2E_DIR/standins:$BUILD_DIR/daemon:$BUILD_DIR/ctl:/usr/sbin:/usr/bin:/sbin:/bin}" \
+        HW_TEST_DIR="$T" HEARTWOOD_LOG_DIRS="${LOG_DIRS:-$T/log}" "${vars[@]}" \
         unshare --user --map-root-user --pid --fork --mount --kill-child \
         sh -c 'mount -t tmpfs tmpfs /run && mount --bind "$HW_TEST_DIR/console" /dev/console &&
                exec system-manager "$@"' system-manager "$@" \
@@ -48,7 +50,9 @@ boot() {
     local i
     for i in $(seq 500); do
         P1=$(cat "/proc/$NS/task/$NS/children" 2>/dev/null | awk '{print $1}')
-        [ -n "$P1" ] && [ "$(cat /proc/$P1/comm 2>/dev/null)" = system-manager ] && return 0
+        # Ready for signals once it has blocked them (it reads them from a signalfd).
+        [ -n "$P1" ] && [ "$(cat /proc/$P1/comm 2>/dev/null)" = system-manager ] &&
+            ! grep -q '^SigBlk:[[:space:]]*0*$' "/proc/$P1/status" 2>/dev/null && return 0
         sleep 0.01
     done
     echo "system-manager did not start; outer log:"; cat "$T/outer.log"

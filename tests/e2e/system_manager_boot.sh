@@ -23,6 +23,8 @@ check "the runtime directories exist" in_ns test -d /run/service-bundles/early-s
 check "/proc is the namespace's own (PID 1 is system-manager)" \
     in_ns sh -c '[ "$(cat /proc/1/comm)" = system-manager ]'
 check "it said once, on the console, that it runs in a container" console_has "in a container"
+check "and left the reason in /run/system-manager/container for services" \
+    in_ns grep -q "in a user namespace" /run/system-manager/container
 
 echo "# signals start the matching targets"
 : > "$T/jobs"
@@ -85,5 +87,34 @@ kill -34 "$P1"
 wait_for "normal to run after the killed job" 10 grep -q "start normal" "$T/jobs"
 check "the channel serves the next job after a timeout" grep -q "start normal" "$T/jobs"
 kill -48 "$P1"; wait_exit 20
+
+cleanup
+
+echo "# the log moves to /var once sysinit has made it writable"
+BEFORE_BOOT='echo blocked > "$T/var"; LOG_DIRS="$T/var/log/system-manager:$T/log"' boot || exit 1
+moved() { grep -q "moving the log to $T/var/log/system-manager" "$T/console"; }
+check "the logger starts in the fallback directory" eventually 10 log_has "started the logger"
+check "after sysinit the logger moves to the /var directory" eventually 10 moved
+kill -48 "$P1"; wait_exit 20
+unset LOG_DIRS
+check "lines logged after the move are in the /var directory" \
+    grep -q "syncing filesystems\|service-manager exited\|final stop" "$T/var/log/system-manager/current"
+cleanup
+
+echo "# no service-manager to run: an emergency shell is offered instead of dying"
+mkdir -p /tmp/hw-e2e-nosm
+ln -sf "$BUILD_DIR/daemon/system-manager" "$BUILD_DIR/daemon/system-logger" \
+    "$E2E_DIR/standins/system-control" /tmp/hw-e2e-nosm/
+BOOT_PATH=/tmp/hw-e2e-nosm:/usr/bin:/bin boot || exit 1
+check "the missing program is named with the failed step" \
+    eventually 10 console_has "unable to start the service-manager: exec failed: No such file or directory"
+check "an emergency shell is offered on the console" \
+    eventually 10 console_has "offering an emergency shell on the console"
+check "PID 1 keeps running and retrying" eventually 10 log_has "restarting service-manager in"
+check "the boot jobs still ran" eventually 10 grep -q "start normal" "$T/jobs"
+kill -48 "$P1"; wait_exit 20
+check "and it still powers off cleanly" test "$STATUS" = 130
+rm -rf /tmp/hw-e2e-nosm
+unset LOG_DIRS
 
 finish

@@ -1,12 +1,12 @@
+#include "common/event_loop.hpp"
+
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
-
 #include <ostream>
 
-#include "common/event_loop.hpp"
 #include "common/unique_fd.hpp"
 
 using namespace std::chrono_literals;
@@ -67,4 +67,22 @@ TEST_CASE("a stale id is ignored by cancel once its slot was reused") {
     loop->cancel(first);  // stale: must not cancel `second`
     while (fired < 11) REQUIRE(loop->run_once());
     CHECK(fired == 11);
+}
+
+TEST_CASE("a full pipe becomes writable once the reader drains it") {
+    auto loop = hw::event_loop::create(8).value();
+    int p[2];
+    REQUIRE(pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0);
+    hw::unique_fd r(p[0]), w(p[1]);
+    char block[4096] = {};
+    while (::write(w.get(), block, sizeof block) > 0) {
+    }
+    int seen = 0;
+    REQUIRE(loop->poll_writable(w.get(), [&](int res) noexcept { seen = res; }));
+    REQUIRE(loop->after(20ms, [&](int) noexcept {
+        while (::read(r.get(), block, sizeof block) > 0) {
+        }
+    }));
+    while (seen == 0) REQUIRE(loop->run_once());
+    CHECK(seen > 0);
 }

@@ -1,3 +1,5 @@
+#include "common/process.hpp"
+
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -5,8 +7,6 @@
 #include <unistd.h>
 
 #include <ostream>
-
-#include "common/process.hpp"
 
 namespace {
 int wait_for(pid_t pid) {
@@ -84,4 +84,26 @@ TEST_CASE("the pidfd of a spawned child becomes readable when it exits") {
 TEST_CASE("a signalled child is described with its signal name") {
     CHECK(hw::describe_wait_status(SIGKILL) == "killed by SIGKILL");
     CHECK(hw::describe_wait_status(0x300) == "exited 3");
+}
+
+TEST_CASE("a spawned program starts with exactly the requested signals blocked") {
+    int p[2];
+    REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+    hw::unique_fd r(p[0]), w(p[1]);
+    sigset_t parent_mask;
+    sigemptyset(&parent_mask);
+    sigaddset(&parent_mask, SIGUSR1);  // the parent's own mask must not leak into the child
+    sigprocmask(SIG_BLOCK, &parent_mask, nullptr);
+    hw::spawn_request req;
+    req.argv = {"grep", "SigBlk", "/proc/self/status"};
+    req.stdio = {-1, w.get(), -1};
+    req.blocked_signals = {SIGHUP};
+    auto child = hw::spawn(req);
+    sigprocmask(SIG_UNBLOCK, &parent_mask, nullptr);
+    REQUIRE(child);
+    w.reset();
+    char buf[64] = {};
+    REQUIRE(::read(r.get(), buf, sizeof buf - 1) > 0);
+    CHECK(std::string(buf) == "SigBlk:\t0000000000000001\n");  // SIGHUP is bit 0
+    wait_for(child->pid);
 }

@@ -1,0 +1,73 @@
+#include "bundle.hpp"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+
+#include "protocol.hpp"
+
+namespace hw {
+
+bool valid_bundle_name(std::string_view name) noexcept {
+    return proto::valid_service_name(name);
+}
+
+std::vector<std::string> bundle_path::default_roots() {
+    return {"/run/service-bundles", "/etc/service-bundles", "/usr/share/service-bundles"};
+}
+
+bundle_path bundle_path::from_environment(std::string_view prefix) {
+    std::vector<std::string> roots;
+    const char* env = std::getenv("HEARTWOOD_BUNDLE_PATH");
+    if (env && *env) {
+        std::string_view rest(env);
+        while (!rest.empty()) {
+            auto colon = rest.find(':');
+            auto part = rest.substr(0, colon);
+            if (!part.empty()) roots.emplace_back(part);
+            if (colon == std::string_view::npos) break;
+            rest.remove_prefix(colon + 1);
+        }
+    } else {
+        roots = default_roots();
+    }
+    if (!prefix.empty()) {
+        std::string p(prefix);
+        while (p.size() > 1 && p.back() == '/') p.pop_back();
+        for (auto& r : roots) r = p + r;
+    }
+    return bundle_path(std::move(roots));
+}
+
+std::vector<std::string> bundle_path::candidates(std::string_view name) const {
+    if (name.find('/') != std::string_view::npos) return {std::string(name)};
+    bool targets = true, services = true;
+    auto strip = [&name](std::string_view suffix) {
+        if (name.size() > suffix.size() && name.ends_with(suffix)) {
+            name.remove_suffix(suffix.size());
+            return true;
+        }
+        return false;
+    };
+    if (strip(".target")) {
+        services = false;
+    } else if (strip(".service") || strip(".socket") || strip(".timer")) {
+        targets = false;
+    }
+    std::vector<std::string> out;
+    if (targets)
+        for (const auto& root : roots_) out.push_back(root + "/targets/" + std::string(name));
+    if (services)
+        for (const auto& root : roots_) out.push_back(root + "/services/" + std::string(name));
+    return out;
+}
+
+std::optional<std::string> bundle_path::resolve(std::string_view name) const {
+    for (auto& candidate : candidates(name)) {
+        struct stat st;
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return candidate;
+    }
+    return std::nullopt;
+}
+
+}  // namespace hw

@@ -1,0 +1,453 @@
+#include "bundle_tree.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <cstdlib>
+#include <deque>
+#include <system_error>
+#include <unordered_map>
+
+#include "protocol.hpp"
+#include "unique_fd.hpp"
+
+namespace hw {
+
+namespace {
+
+struct dir_entry {
+    std::string name;
+    unsigned char type;  // DT_*
+};
+
+std::string errno_text(int err) {
+    return std::system_category().message(err);
+}
+
+// The entries of the directory open on `fd` (borrowed, freshly opened: read from offset 0),
+// without "." and "..", sorted by name. Returns 0 or the errno. Uses getdents64 directly: a
+// bundle tree is thousands of small directories, and opendir() costs four extra system calls
+// per directory.
+int list_dir(int fd, std::vector<dir_entry>& out) {
+    out.clear();
+    alignas(8) char buf[16384];
+    for (;;) {
+        long n = ::syscall(SYS_getdents64, fd, buf, sizeof buf);
+        if (n < 0) return errno;
+        if (n == 0) break;
+        for (long pos = 0; pos < n;) {
+            struct raw_dirent {
+                ino64_t ino;
+                off64_t off;
+                unsigned short reclen;
+                unsigned char type;
+                char name[1];
+            };
+            auto* e = reinterpret_cast<raw_dirent*>(buf + pos);
+            std::string_view name(e->name);
+            if (name != "." && name != "..") out.push_back({std::string(name), e->type});
+            pos += e->reclen;
+        }
+    }
+    std::sort(out.begin(), out.end(),
+              [](const dir_entry& a, const dir_entry& b) { return a.name < b.name; });
+    return 0;
+}
+
+const dir_entry* find_entry(const std::vector<dir_entry>& entries, std::string_view name) {
+    auto it = std::lower_bound(entries.begin(), entries.end(), name,
+                               [](const dir_entry& e, std::string_view n) { return e.name < n; });
+    return it != entries.end() && it->name == name ? &*it : nullptr;
+}
+
+std::string read_link(int dirfd, const char* name) {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlinkat(dirfd, name, buf, sizeof buf);
+    return n < 0 ? std::string() : std::string(buf, static_cast<std::size_t>(n));
+}
+
+// The symlink-free path of the directory open on `fd`: the kernel's own name for it through
+// /proc, or realpath() of `logical` when /proc is not there.
+std::string physical_path(int fd, const std::string& logical) {
+    char proc[32];
+    std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    std::string path = read_link(AT_FDCWD, proc);
+    if (!path.empty() && path[0] == '/') return path;
+    if (char* real = ::realpath(logical.c_str(), nullptr)) {
+        path = real;
+        std::free(real);
+        return path;
+    }
+    return logical;
+}
+
+std::string_view basename_of(std::string_view path) {
+    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    auto slash = path.rfind('/');
+    return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// "90", "1.5", "0": seconds as a decimal number with an optional fraction.
+std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\t'))
+        text.remove_suffix(1);
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    if (text.empty()) return std::nullopt;
+    auto dot = text.find('.');
+    auto whole = text.substr(0, dot);
+    std::uint64_t secs = 0;
+    if (whole.empty() && dot == std::string_view::npos) return std::nullopt;
+    if (!whole.empty()) {
+        auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), secs);
+        if (ec != std::errc() || p != whole.data() + whole.size() || secs > 100'000'000)
+            return std::nullopt;
+    }
+    std::uint64_t ms = secs * 1000;
+    if (dot != std::string_view::npos) {
+        auto frac = text.substr(dot + 1);
+        if (frac.empty() && whole.empty()) return std::nullopt;
+        std::uint64_t scale = 100;
+        for (char c : frac) {
+            if (c < '0' || c > '9') return std::nullopt;
+            ms += static_cast<std::uint64_t>(c - '0') * scale;
+            scale /= 10;
+        }
+    }
+    return std::chrono::milliseconds(ms);
+}
+
+struct inode_key {
+    dev_t dev;
+    ino_t ino;
+    bool operator==(const inode_key&) const = default;
+};
+struct inode_hash {
+    std::size_t operator()(const inode_key& k) const noexcept {
+        return std::hash<std::uint64_t>()(static_cast<std::uint64_t>(k.ino) * 1000003u ^
+                                          static_cast<std::uint64_t>(k.dev));
+    }
+};
+
+}  // namespace
+
+// Identity first, contents later: a bundle gets its id when a link to it is first followed
+// (fstatat gives the device and inode), and is opened once, when its contents are read. Its
+// physical path, and so its name, is then the kernel's name for that open directory. Bundles
+// that are only named (never read) get their path in finish().
+struct bundle_loader::impl {
+    struct edge {
+        node_id from;
+        edge_kind kind;
+        node_id to;
+    };
+
+    bundle_path search{{}};
+    options opts;
+    std::vector<bundle> bundles;  // path is the logical path until resolved
+    std::vector<node_id> log_of;  // per bundle: whose `log` it was first reached as, or no_node
+    std::vector<bool> resolved;   // per bundle: path and name are final
+    std::vector<edge> edges;
+    diagnostics problems;
+    std::unordered_map<inode_key, node_id, inode_hash> by_inode;
+    std::deque<node_id> queue;
+
+    void report(std::string file, std::string message,
+                diagnostic::level lvl = diagnostic::level::error, unsigned line = 0) {
+        problems.push_back({lvl, std::move(file), line, std::move(message)});
+    }
+
+    // The id of the directory whose stat is `st`, reached as `logical`; a new one if unseen.
+    // `read`: queue its contents for reading (else it is only named, until reached again).
+    node_id discover(const struct stat& st, std::string logical, node_id log_parent, bool read) {
+        inode_key key{st.st_dev, st.st_ino};
+        node_id id;
+        if (auto it = by_inode.find(key); it != by_inode.end()) {
+            id = it->second;
+        } else {
+            id = static_cast<node_id>(bundles.size());
+            bundle b;
+            b.path = std::move(logical);
+            b.dev = st.st_dev;
+            b.ino = st.st_ino;
+            bundles.push_back(std::move(b));
+            log_of.push_back(log_parent);
+            resolved.push_back(false);
+            by_inode.emplace(key, id);
+        }
+        if (read && !bundles[id].contents_read) {
+            bundles[id].contents_read = true;  // from now on: read, or queued to be
+            queue.push_back(id);
+        }
+        return id;
+    }
+
+    // Sets the bundle's physical path (from the open `fd`) and its name.
+    void resolve(node_id id, int fd) {
+        bundle& b = bundles[id];
+        b.path = physical_path(fd, b.path);
+        b.service_dir = b.path;
+        b.name = std::string(basename_of(b.path));
+        // A daemontools-style log/ subdirectory is named after its main service.
+        if (log_of[id] != no_node && b.name == "log") {
+            const bundle& parent = bundles[log_of[id]];
+            b.name = std::string(resolved[log_of[id]] ? std::string_view(parent.name)
+                                                      : basename_of(parent.path)) +
+                     ".log";
+        }
+        resolved[id] = true;
+    }
+
+    // Follows entry `name` of the directory `dirfd` (whose path is `dir_path`) to a bundle.
+    // Records a diagnostic and returns nullopt when it does not lead to a directory.
+    std::optional<node_id> follow(int dirfd, const std::string& dir_path, const std::string& name,
+                                  node_id log_parent, bool read) {
+        std::string where = dir_path + "/" + name;
+        struct stat st;
+        if (::fstatat(dirfd, name.c_str(), &st, 0) != 0) {
+            int err = errno;
+            std::string target = read_link(dirfd, name.c_str());
+            if (err == ENOENT && !target.empty())
+                report(where, fmt::format("dangling link to {}", target));
+            else
+                report(where, fmt::format("unable to follow: {}", errno_text(err)));
+            return std::nullopt;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            report(where, "not a directory or a link to one");
+            return std::nullopt;
+        }
+        return discover(st, std::move(where), log_parent, read);
+    }
+
+    std::optional<node_id> open_path(const std::string& path) {
+        struct stat st;
+        if (::stat(path.c_str(), &st) != 0) {
+            report(path, fmt::format("unable to open: {}", errno_text(errno)));
+            return std::nullopt;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            report(path, "not a directory");
+            return std::nullopt;
+        }
+        return discover(st, path, no_node, true);
+    }
+
+    void drain() {
+        while (!queue.empty()) {
+            node_id id = queue.front();
+            queue.pop_front();
+            unique_fd fd(::open(bundles[id].path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            if (!fd) {
+                report(bundles[id].path, fmt::format("unable to open: {}", errno_text(errno)));
+                continue;
+            }
+            resolve(id, fd.get());
+            read_bundle(id, fd.get());
+        }
+    }
+
+    // Paths and names of the bundles that were only named.
+    void resolve_the_rest() {
+        for (node_id id = 0; id < bundles.size(); ++id) {
+            if (resolved[id]) continue;
+            unique_fd fd(::open(bundles[id].path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+            resolve(id, fd ? fd.get() : -1);
+        }
+    }
+
+    // `entries`: the listing of svc_fd.
+    void read_service_dir(node_id id, int svc_fd, const std::vector<dir_entry>& entries) {
+        const std::string svc_path = bundles[id].service_dir;
+        bundle& b = bundles[id];
+        b.flags.down = find_entry(entries, "down");
+        b.flags.remain = find_entry(entries, "remain");
+        b.flags.ready_after_run = find_entry(entries, "ready_after_run");
+        b.flags.use_hangup = find_entry(entries, "use_hangup");
+        b.flags.no_kill_signal = find_entry(entries, "no_kill_signal");
+        b.has_run = find_entry(entries, "run");
+        if (find_entry(entries, "timeout-start"))
+            b.start_timeout = read_timeout(svc_fd, svc_path, "timeout-start");
+        if (find_entry(entries, "timeout-stop"))
+            b.stop_timeout = read_timeout(svc_fd, svc_path, "timeout-stop");
+        if (!opts.lint) return;
+        std::string_view parent = std::string_view(b.path).substr(0, b.path.rfind('/'));
+        if (!b.has_run && !parent.ends_with("/targets"))
+            report(svc_path, "no run program (so it would be up at once, like a target)");
+        for (const char* prog : {"start", "run", "stop", "restart"}) {
+            if (find_entry(entries, prog) && ::faccessat(svc_fd, prog, X_OK, 0) != 0)
+                report(svc_path + "/" + prog, fmt::format("not executable: {}", errno_text(errno)));
+        }
+    }
+
+    std::optional<std::chrono::milliseconds> read_timeout(int dirfd, const std::string& dir,
+                                                          const char* file) {
+        std::string where = dir + "/" + file;
+        unique_fd fd(::openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY));
+        char buf[64];
+        ssize_t n = fd ? ::read(fd.get(), buf, sizeof buf) : -1;
+        if (n < 0) {
+            report(where, fmt::format("unable to read: {}", errno_text(errno)));
+            return std::nullopt;
+        }
+        std::string_view text(buf, static_cast<std::size_t>(n));
+        auto value = parse_seconds(text.substr(0, text.find('\n')));
+        if (!value || n == static_cast<ssize_t>(sizeof buf))
+            report(where, "not a number of seconds (like 90 or 1.5)", diagnostic::level::error, 1);
+        return value;
+    }
+
+    void read_bundle(node_id id, int fd) {
+        std::vector<dir_entry> entries;
+        const std::string path = bundles[id].path;
+        if (int err = list_dir(fd, entries)) {
+            report(path, fmt::format("unable to read: {}", errno_text(err)));
+            return;
+        }
+        if (opts.lint) {
+            if (!valid_bundle_name(bundles[id].name))
+                report(path, fmt::format("bad bundle name '{}': use 1 to {} of A-Z a-z 0-9 @ . _ "
+                                         ": + - and do not start with . or -",
+                                         bundles[id].name, proto::max_name));
+        }
+        if (find_entry(entries, "service")) {
+            std::vector<dir_entry> svc_entries;
+            unique_fd svc(::openat(fd, "service", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            int err = svc ? list_dir(svc.get(), svc_entries) : errno;
+            if (err) {
+                report(path + "/service", fmt::format("unable to read: {}", errno_text(err)));
+            } else {
+                bundles[id].service_dir = path + "/service";
+                read_service_dir(id, svc.get(), svc_entries);
+            }
+        } else {
+            read_service_dir(id, fd, entries);
+        }
+
+        std::vector<dir_entry> links;
+        for (edge_kind kind : all_edge_kinds) {
+            if (kind == edge_kind::log) continue;
+            bool install = kind == edge_kind::wanted_by || kind == edge_kind::stopped_by;
+            if (install && !opts.install_links) continue;
+            bool ordering = kind == edge_kind::after || kind == edge_kind::before;
+            std::string kind_name(edge_kind_name(kind));
+            if (!find_entry(entries, kind_name)) continue;
+            std::string dir = path + "/" + kind_name;
+            unique_fd kfd(::openat(fd, kind_name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            int err = kfd ? list_dir(kfd.get(), links) : errno;
+            if (err) {
+                report(dir, err == ENOTDIR ? std::string("not a directory")
+                                           : fmt::format("unable to read: {}", errno_text(err)));
+                continue;
+            }
+            for (const auto& link : links) {
+                if (link.name[0] == '.') continue;
+                bool read = opts.follow_all || !(install || ordering);
+                if (auto target = follow(kfd.get(), dir, link.name, no_node, read))
+                    edges.push_back({id, kind, *target});
+            }
+        }
+        if (find_entry(entries, "log")) {
+            if (auto target = follow(fd, path, "log", id, true))
+                edges.push_back({id, edge_kind::log, *target});
+        }
+    }
+
+    void check_names() {
+        std::vector<node_id> ids(bundles.size());
+        for (node_id i = 0; i < ids.size(); ++i) ids[i] = i;
+        std::stable_sort(ids.begin(), ids.end(), [this](node_id a, node_id b) {
+            return bundles[a].name < bundles[b].name;
+        });
+        for (std::size_t i = 1; i < ids.size(); ++i) {
+            const bundle& first = bundles[ids[i - 1]];
+            const bundle& again = bundles[ids[i]];
+            if (first.name == again.name)
+                report(again.path,
+                       fmt::format("name '{}' is also the name of {}", again.name, first.path));
+        }
+    }
+};
+
+bundle_loader::bundle_loader(bundle_path search, options opts) : impl_(std::make_unique<impl>()) {
+    impl_->search = std::move(search);
+    impl_->opts = opts;
+}
+
+bundle_loader::~bundle_loader() = default;
+
+const bundle_path& bundle_loader::search_path() const noexcept {
+    return impl_->search;
+}
+
+std::optional<node_id> bundle_loader::load(std::string_view name) {
+    auto path = impl_->search.resolve(name);
+    if (!path) {
+        std::string where;
+        for (const auto& root : impl_->search.roots()) where += (where.empty() ? "" : ", ") + root;
+        if (name.find('/') != std::string_view::npos)
+            impl_->report(std::string(name), "no such bundle directory");
+        else
+            impl_->report(std::string(name), fmt::format("no such bundle in {}", where));
+        return std::nullopt;
+    }
+    auto id = impl_->open_path(*path);
+    impl_->drain();
+    return id;
+}
+
+void bundle_loader::load_all() {
+    std::vector<dir_entry> entries;
+    for (const auto& root : impl_->search.roots()) {
+        for (const char* sub : {"/targets", "/services"}) {
+            std::string dir = root + sub;
+            unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            int err = fd ? list_dir(fd.get(), entries) : errno;
+            if (err == ENOENT) continue;
+            if (err) {
+                impl_->report(dir, fmt::format("unable to read: {}", errno_text(err)));
+                continue;
+            }
+            for (const auto& e : entries) {
+                if (e.name[0] == '.') continue;
+                impl_->follow(fd.get(), dir, e.name, no_node, true);
+            }
+            impl_->drain();
+        }
+    }
+}
+
+std::optional<node_id> bundle_loader::find(dev_t dev, ino_t ino) const {
+    if (auto it = impl_->by_inode.find({dev, ino}); it != impl_->by_inode.end()) return it->second;
+    return std::nullopt;
+}
+
+bundle_tree bundle_loader::finish() && {
+    impl_->drain();
+    impl_->resolve_the_rest();
+    impl_->check_names();
+    graph_builder builder;
+    for (const auto& b : impl_->bundles) builder.add_node(b.name);
+    for (const auto& e : impl_->edges) builder.add_edge(e.from, e.kind, e.to);
+    bundle_tree tree;
+    tree.bundles = std::move(impl_->bundles);
+    tree.relations = std::move(builder).build();
+    tree.problems = std::move(impl_->problems);
+    return tree;
+}
+
+bundle_tree load_bundles(const bundle_path& search, const std::vector<std::string>& names,
+                         bundle_loader::options opts) {
+    bundle_loader loader(search, opts);
+    if (names.empty()) loader.load_all();
+    for (const auto& n : names) loader.load(n);
+    return std::move(loader).finish();
+}
+
+}  // namespace hw

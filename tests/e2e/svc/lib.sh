@@ -1,0 +1,66 @@
+# Helpers for e2e tests (sourced). $WORK is scratch space, $SMCTL the test client.
+B=$WORK/bundles
+mkdir -p "$B"
+
+say() { echo "e2e: $*"; }
+fail() { echo "e2e: FAIL: $*" >&2; exit 1; }
+
+# mkservice NAME RUN-SCRIPT-BODY [FILE=CONTENT ...]: a bundle with service/run (and other files)
+mkservice() {
+    name=$1 body=$2
+    shift 2
+    mkdir -p "$B/$name/service"
+    printf '#!/bin/sh\n%s\n' "$body" > "$B/$name/service/run"
+    chmod +x "$B/$name/service/run"
+    for kv in "$@"; do
+        f=${kv%%=*}
+        v=${kv#*=}
+        case $f in
+            start|stop|restart)
+                printf '#!/bin/sh\n%s\n' "$v" > "$B/$name/service/$f"
+                chmod +x "$B/$name/service/$f" ;;
+            *) printf '%s\n' "$v" > "$B/$name/service/$f" ;;
+        esac
+    done
+}
+
+load() { $SMCTL load "$1" "$B/$1"; }
+field() { # field NAME KEY: one key=value of `smctl status`
+    $SMCTL status "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+expect_field() { # expect_field NAME KEY VALUE
+    got=$(field "$1" "$2")
+    [ "$got" = "$3" ] || fail "$1: $2 is '$got', expected '$3'"
+}
+wait_state() { # wait_state STATE MS NAME...
+    $SMCTL wait "$@" || fail "waiting for $3 to be $1"
+}
+alive() { kill -0 "$1" 2>/dev/null; }
+now_ms() { date +%s%3N; }
+pids_of() { # pids_of COMM: pids of the processes whose command name is COMM
+    for p in /proc/[0-9]*; do
+        [ "$(cat "$p/comm" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
+    done
+    true
+}
+trap 'st=$?; [ $st = 0 ] || echo "e2e: test script ended with status $st" >&2' EXIT
+
+# A logger that loses nothing on SIGTERM: it exits between two chunks, leaving what it has not
+# read in the pipe for its successor. (A plain `cat` killed between its read and its write loses
+# that chunk; no pipe can help.)
+LOGGER='exec python3 -c "
+import os, select, signal, sys
+r, w = os.pipe()
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)
+signal.signal(signal.SIGTERM, lambda *_: None)
+out = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+while True:
+    ready = select.select([0, r], [], [])[0]
+    if r in ready:
+        break
+    data = os.read(0, 65536)
+    if not data:
+        break
+    os.write(out, data)
+" '

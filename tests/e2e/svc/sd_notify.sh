@@ -1,0 +1,53 @@
+# sd_notify: NOTIFY_SOCKET datagrams attributed by sender pid; Debian's systemd-notify works
+# from a non-systemd parent (it waits for the barrier, which we acknowledge by closing its fd).
+. "$E2E_DIR/lib.sh"
+command -v systemd-notify >/dev/null || { say "no systemd-notify here; skipping"; exit 77; }
+mkservice notifier 'sleep 0.3; systemd-notify --ready --status="serving requests" || echo "systemd-notify failed: $?" >&2; exec sleep 1000' sd_notify=
+load notifier
+t0=$(now_ms)
+$SMCTL start notifier
+expect_field notifier state running
+wait_state ready 5000 notifier
+t1=$(now_ms)
+say "systemd-notify --ready: ready after $((t1 - t0)) ms"
+[ $((t1 - t0)) -ge 250 ] || fail "ready before READY=1"
+expect_field notifier text serving
+$SMCTL status notifier | grep -q 'text=serving requests' || fail "STATUS= text not kept"
+say ok
+
+# MAINPID=: a forking daemon hands over to its child, then the launcher exits.
+mkservice forking 'sleep 1000 & systemd-notify --ready --pid=$!; exit 0' sd_notify=
+load forking
+$SMCTL start forking
+wait_state ready 5000 forking
+sleep 0.2
+main=$(field forking pid)
+[ "$(cat /proc/$main/comm)" = sleep ] || fail "MAINPID not taken: main is $(cat /proc/$main/comm)"
+expect_field forking state ready
+kill "$main"
+sleep 0.3
+new=$(field forking pid)
+[ "$new" != "$main" ] && [ "$new" != 0 ] || fail "the end of MAINPID $main did not restart the service"
+expect_field forking restarts 1
+
+# WATCHDOG=1: pinging keeps it; silence gets SIGABRT and a restart.
+mkservice pinger 'systemd-notify --ready; while :; do systemd-notify WATCHDOG=1; sleep 0.1; done' \
+    watchdog-timeout=0.5 sd_notify=
+mkservice silent 'systemd-notify --ready; exec sleep 1000' watchdog-timeout=0.3 sd_notify=
+load pinger; load silent
+$SMCTL start pinger silent
+wait_state ready 5000 pinger silent
+sleep 1.2
+expect_field pinger restarts 0
+r=$(field silent restarts)
+[ "$r" -ge 2 ] || fail "silent was restarted $r times in 1.2 s with a 300 ms watchdog"
+field silent exit | grep -qE '^(6|134)$' || fail "silent did not end by SIGABRT: $(field silent exit)"
+
+# EXTEND_TIMEOUT_USEC= pushes the start timeout; STOPPING=1 shows as stopping.
+mkservice extender 'systemd-notify EXTEND_TIMEOUT_USEC=2000000; sleep 0.7; systemd-notify --ready; sleep 0.3; systemd-notify STOPPING=1; exec sleep 1000' \
+    timeout-start=0.4 sd_notify=
+load extender
+$SMCTL start extender
+wait_state ready 5000 extender
+wait_state stopping 5000 extender
+say ok

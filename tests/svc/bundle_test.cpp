@@ -1,0 +1,110 @@
+#include "daemon/service_manager/bundle.hpp"
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <ostream>
+
+using namespace hw::svc;
+
+namespace {
+struct temp_bundle {
+    std::string root;
+    temp_bundle() {
+        char tmpl[] = "/tmp/hw-bundle-test.XXXXXX";
+        root = ::mkdtemp(tmpl);
+        ::mkdir((root + "/b").c_str(), 0755);
+        ::mkdir((root + "/b/service").c_str(), 0755);
+    }
+    ~temp_bundle() { std::system(("rm -rf " + root).c_str()); }
+    void file(const std::string& name, const std::string& text = "") {
+        std::ofstream(root + "/b/service/" + name) << text;
+    }
+};
+}  // namespace
+
+TEST_CASE("nosh flags and our number files are read into the service config") {
+    temp_bundle t;
+    for (auto f : {"run", "start", "stop", "remain", "use_hangup", "no_kill_signal", "down"}) {
+        t.file(f);
+    }
+    t.file("timeout-stop", "2.5\n");
+    t.file("restart-limit", " 4 ");
+    t.file("notification-fd", "3");
+    auto b = read_bundle(t.root + "/b", "b", "/run/x");
+    REQUIRE(b);
+    const auto& c = b->config;
+    CHECK(c.has_run);
+    CHECK(c.has_start);
+    CHECK(c.has_stop);
+    CHECK(!c.has_restart);
+    CHECK(c.remain);
+    CHECK(c.use_hangup);
+    CHECK(c.no_kill_signal);
+    CHECK(b->down);
+    CHECK(c.stop_timeout == std::chrono::milliseconds(2500));
+    CHECK(c.restart_limit == 4);
+    CHECK(b->notification_fd == 3);
+    CHECK(c.ready_by == readiness::notification_fd);
+    CHECK(b->service_dir == b->bundle_dir + "/service");
+    CHECK(b->supervise_dir == "/run/x/supervise/b");  // never inside the bundle
+}
+
+TEST_CASE("ready_after_run wins over sd_notify, which wins over notification-fd") {
+    temp_bundle t;
+    t.file("run");
+    t.file("notification-fd", "5");
+    t.file("sd_notify");
+    CHECK(read_bundle(t.root + "/b", "b", "/run/x")->config.ready_by == readiness::sd_notify);
+    t.file("ready_after_run");
+    CHECK(read_bundle(t.root + "/b", "b", "/run/x")->config.ready_by == readiness::after_run);
+}
+
+TEST_CASE("a bad number is an error that names the file and the text") {
+    temp_bundle t;
+    t.file("run");
+    t.file("timeout-start", "1.5s");
+    auto b = read_bundle(t.root + "/b", "b", "/run/x");
+    REQUIRE(!b);
+    CHECK(b.error().message.find("timeout-start") != std::string::npos);
+    CHECK(b.error().message.find("1.5s") != std::string::npos);
+    t.file("timeout-start", "10");
+    REQUIRE(read_bundle(t.root + "/b", "b", "/run/x"));
+    t.file("notification-fd", "1");
+    CHECK(!read_bundle(t.root + "/b", "b", "/run/x"));
+}
+
+TEST_CASE("a supervise symlink and a log link are followed") {
+    temp_bundle t;
+    t.file("run");
+    ::symlink("/run/service-bundles/early-supervise/b", (t.root + "/b/supervise").c_str());
+    ::mkdir((t.root + "/logger").c_str(), 0755);
+    ::symlink("../logger", (t.root + "/b/log").c_str());
+    auto b = read_bundle(t.root + "/b", "b", "/run/x");
+    REQUIRE(b);
+    CHECK(b->supervise_dir == "/run/service-bundles/early-supervise/b");
+    REQUIRE(b->log_bundle);
+    CHECK(b->log_bundle->ends_with("/logger"));
+}
+
+TEST_CASE("a bundle without a service directory is its own service directory") {
+    temp_bundle t;
+    std::ofstream(t.root + "/b/run") << "";
+    ::rmdir((t.root + "/b/service").c_str());
+    auto b = read_bundle(t.root + "/b", "b", "/run/x");
+    REQUIRE(b);
+    CHECK(b->service_dir == b->bundle_dir);
+    CHECK(b->config.has_run);
+    CHECK(parse_number("12") == 12u);
+    CHECK(parse_duration("0.25") == std::chrono::milliseconds(250));
+    CHECK(parse_duration(" 10\n") == std::chrono::milliseconds(10000));
+    CHECK(parse_duration("1.2345") == std::chrono::milliseconds(1234));
+    CHECK(!parse_duration("1."));
+    CHECK(!parse_duration(".5"));
+    CHECK(!parse_duration("5ms"));
+    CHECK(!parse_number("-1"));
+    CHECK(!parse_number(""));
+}
