@@ -329,6 +329,9 @@ class Heartwood(Init):
         e = base_env(os.path.join(self.dir, "bin"))
         e["HEARTWOOD_LOG_DIRS"] = os.path.join(self.dir, "log")
         e["HEARTWOOD_BUNDLE_PATH"] = os.path.join(self.dir, "bundles")
+        # Process groups, as in the e2e tests: in a user namespace mapped to root, cgroups
+        # would be made in the host's cgroup tree.
+        e["HEARTWOOD_NO_CGROUPS"] = "1"
         return e
 
     def argv(self):

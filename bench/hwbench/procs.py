@@ -111,3 +111,34 @@ def context_switches(pid):
             if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
                 total += int(line.split()[1])
     return total
+
+
+def own_cgroup2_dir():
+    """The directory of this process's cgroup in the cgroup2 hierarchy, or None."""
+    mount = None
+    text = _read("/proc/self/mountinfo") or ""
+    for line in text.splitlines():
+        pre, _, post = line.partition(" - ")
+        if post.split()[:1] == ["cgroup2"]:
+            mount = pre.split()[4]
+            break
+    path = None
+    for line in (_read("/proc/self/cgroup") or "").splitlines():
+        if line.startswith("0::"):
+            path = line[3:]
+    if mount is None or path is None:
+        return None
+    return os.path.normpath(mount + "/" + path)
+
+
+def cgroup_subdirs(directory):
+    """Every cgroup below `directory` (relative paths), bounded."""
+    out = set()
+    if directory is None:
+        return out
+    for root, dirs, _files in os.walk(directory):
+        for d in dirs:
+            out.add(os.path.relpath(os.path.join(root, d), directory))
+        if len(out) > 100000:
+            break
+    return out
