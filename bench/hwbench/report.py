@@ -30,7 +30,11 @@ METRICS = {
     "S7.pid1_cs": ("S7 idle: PID 1 context switches", "count", "0"),
     "S7.sup_cs": ("S7 idle: PID 1 + supervisors context switches", "count", "0"),
     "S8.plan1000": ("S8 system-control -n start, 1,000 bundles", "ms", ""),
+    "S8.read1000": ("S8 of which reading 1,000 bundles (plan_bench, best of 5)", "ms", ""),
+    "S8.planonly1000": ("S8 of which planning, 1,000 (plan_bench, best of 5)", "ms", ""),
     "S8.plan10000": ("S8 system-control -n start, 10,000 bundles", "ms", "< 100 ms"),
+    "S8.read10000": ("S8 of which reading 10,000 bundles (plan_bench, best of 5)", "ms", ""),
+    "S8.planonly10000": ("S8 of which planning, 10,000 (plan_bench, best of 5)", "ms", ""),
     "S9.boot": ("S9 boot to normal in qemu", "s", ""),
 }
 

@@ -376,6 +376,20 @@ class Bench:
             generate_tree(root, n, seed=n)
             init = self.heartwood
             self.guarded(metric, init, lambda: self._s8_once(metric, ctl, root))
+            bench_bin = os.path.join(self.heartwood.build_dir, "tools", "plan_bench")
+            if os.access(bench_bin, os.X_OK):
+                self.guarded(metric, init, lambda: self._s8_phases(n, bench_bin, root))
+
+    def _s8_phases(self, n, bench_bin, root):
+        """The two phases inside system-control's time, from tools/plan_bench (best of 5)."""
+        for _ in range(self.opts.reps):
+            r = subprocess.run([bench_bin, root, "all"], stdin=subprocess.DEVNULL,
+                               capture_output=True, text=True, timeout=120)
+            m = re.search(r"read tree ([0-9.]+) ms \| plan ([0-9.]+) ms", r.stdout)
+            if r.returncode != 0 or not m:
+                raise BenchError(f"plan_bench: {(r.stderr or r.stdout).strip()[:200]}")
+            self.record(f"S8.read{n}", "heartwood", float(m.group(1)))
+            self.record(f"S8.planonly{n}", "heartwood", float(m.group(2)))
 
     def _s8_once(self, metric, ctl, root):
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HEARTWOOD_BUNDLE_PATH": root}
