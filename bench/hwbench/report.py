@@ -195,18 +195,23 @@ def plot(path, summary, title):
             ax.set_yscale("log")
         for xi, m in zip(x, meds):
             ax.annotate(fmt_num(m), (xi, m), ha="center", va="bottom", fontsize=7)
-        missing = [i for i in INITS if i in row and "median" not in row[i] and
-                   i == "heartwood"]
-        t = label if len(label) < 48 else label[:46] + "..."
-        ax.set_title(t + ("\n(heartwood: not available)" if missing else ""), fontsize=8)
+        # Inits with a reason instead of a number (not the n/a ones) are named under the bars.
+        reasons = [f"{i}: {row[i]['note'].split(':')[0]}" for i in INITS
+                   if i in row and "median" not in row[i] and not row[i]["note"].startswith("n/a")]
+        t = label if len(label) < 52 else label[:50] + "..."
+        if goal:
+            t += f"\ngoal: {goal}"
+        ax.set_title(t, fontsize=8)
         ax.margins(y=0.15)
+        if meds and max(meds) == 0:
+            ax.set_ylim(0, 1)
         ax.set_ylabel(unit, fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
-        if goal:
-            ax.text(0.99, 0.97, "goal: " + goal, transform=ax.transAxes, ha="right", va="top",
-                    fontsize=7, color="#555")
+        if reasons:
+            ax.text(0.01, 0.97, "\n".join(reasons), transform=ax.transAxes, ha="left",
+                    va="top", fontsize=7, color="#b00")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.975))
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return True
