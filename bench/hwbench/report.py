@@ -90,7 +90,7 @@ def cell(c, with_ratio=True):
     if c is None:
         return ""
     if "median" not in c:
-        return c["note"]
+        return "n/a" if c["note"].startswith("n/a") else c["note"]
     text = fmt_num(c["median"])
     if c["n"] > 1:
         text += f" ({fmt_num(c['min'])}-{fmt_num(c['max'])})"
@@ -121,6 +121,11 @@ def markdown(summary, header_lines):
     lines.append("")
     lines.append("Cells: median (min-max) over the repetitions; [xR] is the ratio heartwood/peer "
                  "of the medians (below 1: heartwood is lower).")
+    reasons = sorted({c["note"] for row in summary.values() for c in row.values()
+                      if "median" not in c and c["note"].startswith("n/a")})
+    if reasons:
+        lines.append("")
+        lines.append("n/a: " + "; ".join(r[len("n/a: "):] for r in reasons) + ".")
     lines.extend(footnotes)
     return "\n".join(lines) + "\n"
 
