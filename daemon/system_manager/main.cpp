@@ -129,6 +129,7 @@ int main(int argc, char** argv) try {
     }
     host_facts facts = detect_host(pid1);
     auto dir_failures = make_runtime_directories();
+    if (facts.container) record_container(facts);
 
     owned_descriptors fds;
     fds.console_messages = open_console_for_messages();

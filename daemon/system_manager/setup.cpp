@@ -145,6 +145,14 @@ std::vector<std::string> make_runtime_directories() {
     return failures;
 }
 
+void record_container(const host_facts& facts) {
+    unique_fd fd(::open("/run/system-manager/container",
+                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
+    if (!fd) return;
+    std::string line = facts.container_reason + "\n";
+    [[maybe_unused]] auto n = ::write(fd.get(), line.data(), line.size());
+}
+
 void setup_process_state() {
     ::umask(022);
     if (::chdir("/") != 0) {
@@ -159,10 +167,12 @@ void setup_process_state() {
     }
     for (int fd = 0; fd < 3; ++fd) {
         if (::fcntl(fd, F_GETFD) >= 0) continue;
-        int null = ::open("/dev/null", O_RDWR);
-        if (null >= 0 && null != fd) {
-            ::dup2(null, fd);
-            ::close(null);
+        // Closed (the kernel found no console): the console if it opens now, else /dev/null.
+        int spare = ::open("/dev/console", O_RDWR | O_NOCTTY);
+        if (spare < 0) spare = ::open("/dev/null", O_RDWR);
+        if (spare >= 0 && spare != fd) {
+            ::dup2(spare, fd);
+            ::close(spare);
         }
     }
 }

@@ -30,8 +30,12 @@ std::vector<std::string> mount_api_filesystems();
 // /run/service-manager and /run/user. Returns the failures.
 std::vector<std::string> make_runtime_directories();
 
-// Sets umask, cwd, PATH (if unset), the session, the descriptor limit, and puts /dev/null on
-// any of fds 0-2 that is closed (so later opens never land there by accident).
+// Writes the reason to /run/system-manager/container, so that services (and the shipped
+// early services, which skip what a container must not touch) can tell. Best effort.
+void record_container(const host_facts& facts);
+
+// Sets umask, cwd, PATH (if unset), the session, the descriptor limit, and puts the console (or
+// /dev/null) on any of fds 0-2 that is closed (so later opens never land there by accident).
 void setup_process_state();
 
 // The console for PID 1's own fallback messages: non-blocking so that a stalled terminal never

@@ -23,6 +23,8 @@ check "the runtime directories exist" in_ns test -d /run/service-bundles/early-s
 check "/proc is the namespace's own (PID 1 is system-manager)" \
     in_ns sh -c '[ "$(cat /proc/1/comm)" = system-manager ]'
 check "it said once, on the console, that it runs in a container" console_has "in a container"
+check "and left the reason in /run/system-manager/container for services" \
+    in_ns grep -q "in a user namespace" /run/system-manager/container
 
 echo "# signals start the matching targets"
 : > "$T/jobs"
