@@ -66,11 +66,13 @@ options parse_args(int argc, char** argv) {
 }
 
 // Our log sink: a new, non-blocking description of fd 2, so a full log pipe never stalls us
-// while services keep blocking writes on theirs.
+// while services keep blocking writes on theirs. What does not fit goes to the kernel log.
 void setup_logging() {
     log::set_program("service-manager");
     int fd = ::open("/proc/self/fd/2", O_WRONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd >= 0) log::set_primary(fd);
+    int kmsg = ::open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+    if (kmsg >= 0) log::set_fallback(kmsg, true);
 }
 
 // Descriptors passed by PID 1 per CONVENTIONS.md: LISTEN_FDS=2, LISTEN_FDNAMES=control:fdstore.

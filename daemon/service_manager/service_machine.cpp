@@ -441,12 +441,13 @@ void service_machine::decide() {
 
 void service_machine::restart_by_policy() {
     if (now_ - st_.run_started >= cfg_.restart_reset) st_.restart_count = 0;
-    ++st_.restart_count;
-    if (cfg_.restart_limit > 0 && st_.restart_count > cfg_.restart_limit) {
+    // restart_count is the number of restarts done in a row: it stays at the limit on giving up.
+    if (cfg_.restart_limit > 0 && st_.restart_count >= cfg_.restart_limit) {
         say(true, fmt::format("run ended {} times in a row without staying up {} ms; giving up",
-                              st_.restart_count, cfg_.restart_reset.count()));
+                              st_.restart_count + 1, cfg_.restart_reset.count()));
         return go_down(true);
     }
+    ++st_.restart_count;
     milliseconds delay{0};
     if (st_.restart_count > 1) {
         delay = cfg_.restart_delay;

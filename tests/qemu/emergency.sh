@@ -6,5 +6,7 @@ require_qemu
 require_heartwood
 build_image
 boot emergency "$here/guest/emergency.sh" poweroff -- -b || exit 1
-grep -aqiE 'root password|maintenance' "$build/qemu-logs/emergency/console.log" ||
-    die "no sulogin prompt on the console"
+grep -aqE 'Give root password for (system )?maintenance' "$build/qemu-logs/emergency/console.log" ||
+    die "no sulogin password prompt on the console"
+! grep -aq 'sulogin: ' "$build/qemu-logs/emergency/console.log" ||
+    die "sulogin complained: $(grep -a 'sulogin: ' "$build/qemu-logs/emergency/console.log" | head -n1)"

@@ -26,19 +26,21 @@ require_heartwood() {
         skip "this build installs no ${missing[*]} (not written yet on this branch): a real boot needs them"
 }
 
-# Builds (once per change, shared by the tests of a run under a lock) the test image:
-# the build's install + units + tests/qemu/overlay, /init = system-manager. Sets $image.
+# build_image [NAME [MKIMAGE-ARGS...]]: builds (once per change, shared by the tests of a run
+# under a lock) a test image: the build's install + units + tests/qemu/overlay, /init =
+# system-manager, plus MKIMAGE-ARGS (e.g. --fstab none). Sets $image.
 build_image() {
-    local dir=$build/qemu-image
+    local name=${1:-initrd} dir=$build/qemu-image
+    (($#)) && shift
     mkdir -p "$dir"
-    image=$dir/initrd.cpio
+    image=$dir/$name.cpio
     exec 8>"$dir/lock"
     flock 8
     if [[ ! -f $image ]] || [[ -n $(find "$src/units" "$src/tests/qemu/overlay" "$src/tools/mkimage" \
-        "$build" -newer "$image" -type f \( -path "$src/*" -o -perm -u+x \) \
+        "$src/tools/fstab-bundles" "$build" -newer "$image" -type f \( -path "$src/*" -o -perm -u+x \) \
         ! -path "$dir/*" -print -quit 2>/dev/null) ]]; then
         "$tools/mkimage" -o "$image" -B "$build" --init heartwood --overlay "$src/tests/qemu/overlay" \
-            --modules "$HW_KERNEL_DIR/modules" >&2 || die "cannot build the test image"
+            --modules "$HW_KERNEL_DIR/modules" "$@" >&2 || die "cannot build the test image"
     fi
     flock -u 8
 }
@@ -55,6 +57,7 @@ boot() {
     grep -a 'HW-' "$logs/test.log" | sed 's/^/  guest: /'
     outcome=$(sed -n 's/^outcome=//p' <<<"$out")
     boot_time=$(sed -n 's/^boot_time=//p' <<<"$out")
+    init_time=$(sed -n 's/^init_time=//p' <<<"$out")
     wall=$(sed -n 's/^wall=//p' <<<"$out")
     local ok=true
     if grep -aq 'HW-TEST: FAIL' "$logs/test.log"; then ok=false; fi

@@ -9,4 +9,4 @@ require_heartwood
 build_image
 boot normal "$here/guest/normal.sh" poweroff || exit 1
 grep -aq 'login:' "$build/qemu-logs/normal/console.log" || die "no getty prompt (login:) on the console"
-echo "boot time: kernel start -> normal target: ${boot_time:-?} s (guest uptime); qemu wall time for the whole run: $wall s"
+echo "boot time: kernel start -> normal target: ${boot_time:-?} s (guest uptime; /init started at ${init_time:-?} s); qemu wall time for the whole run: $wall s"

@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 require_qemu
 dir=$(mktemp -d "${TMPDIR:-/tmp}/hw-units.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-meson install -C "$build" --destdir "$dir/dest" --no-rebuild --quiet >/dev/null || die "meson install failed"
+meson install -C "$build" --destdir "$dir/dest" --no-rebuild --quiet --strip >/dev/null || die "meson install failed"
 "$tools/mkimage" -o "$dir/units.cpio" -D "$dir/dest" --init stand-in --overlay "$here/overlay" 2>/dev/null ||
     die "cannot build the image"
 out=$("$tools/qemu-run" -i "$dir/units.cpio" -t 60 -d "$dir/logs" --script "$here/guest/units-standin.sh")

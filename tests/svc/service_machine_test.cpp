@@ -172,6 +172,7 @@ TEST_CASE("past restart_limit the service is failed and left alone until u") {
     CHECK(h.m.state().restart_count == 3);
     h.exit(program::run, exit_status(1));
     CHECK(h.state() == service_state::failed);
+    CHECK(h.m.state().restart_count == 3);  // the restarts done, not the one refused
     CHECK(!h.spawned(program::run));
     CHECK(!h.m.deadline());
     CHECK(!h.m.state().want_up);

@@ -22,6 +22,7 @@ set -- $gaps
 [ "$4" -ge 390 ] && [ "$4" -lt 600 ] || fail "fourth delay $4 ms, expected ~400 (cap)"
 [ "$5" -ge 390 ] && [ "$5" -lt 600 ] || fail "fifth delay $5 ms, expected ~400 (cap)"
 expect_field crash exit 768   # wait status of exit 3
+expect_field crash restarts 5  # the restarts done (the limit), not the refused sixth run
 sleep 0.6
 [ "$(wc -l < "$WORK/starts")" = 6 ] || fail "a failed service was restarted"
 # u starts it afresh, with a fresh count.

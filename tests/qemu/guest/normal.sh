@@ -9,6 +9,16 @@ hw_check "the host name is set from /etc/hostname" [ "$(cat /proc/sys/kernel/hos
 lo_up() { [ $(($(cat /sys/class/net/lo/flags) & 1)) = 1 ]; } # IFF_UP
 hw_check "lo is up" lo_up
 hw_check "/tmp is mounted from fstab" grep -q ' /tmp tmpfs ' /proc/self/mounts
-hw_check "hw-crash is not up (it crash-loops)" sh -c '! system-control is-active hw-crash'
+# hw-crash exits 3 at once, every time: the built-in policy restarts it (0.2 s doubling delays)
+# until its restart-limit (4), then leaves it failed; normal stays reached all along.
+hw_check "hw-crash ends failed after its restart limit" hw_wait_state hw-crash failed 30
+restarts=$(hw_show hw-crash Restarts)
+hw_check "hw-crash was restarted 4 times, its limit ($restarts)" [ "$restarts" = 4 ]
+hw_check "hw-crash's last exit is its own (exited 3)" [ "$(hw_show hw-crash LastExit)" = "exited 3" ]
+hw_check "normal is still up" hw_up normal
+hw_check "multi-user (ordered after hw-crash) is still up" hw_up multi-user
+rss() { sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$1/status"; }
+echo "HW-INFO: PID 1 ($(hw_comm 1)) VmRSS $(rss 1)"
+sm=$(hw_main_pid service-manager) && echo "HW-INFO: service-manager VmRSS $(rss "$sm")"
 sleep 2  # let the getty print its prompt on the console
 hw_done "${HW_END:-poweroff}"

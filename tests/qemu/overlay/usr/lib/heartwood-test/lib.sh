@@ -18,6 +18,19 @@ hw_wait_up() { # hw_wait_up NAME SECONDS
     done
     return 1
 }
+hw_show() { # hw_show NAME KEY: one KEY=value line of `system-control show NAME`
+    system-control show "$1" 2>/dev/null | sed -n "s/^$2=//p"
+}
+hw_comm() { cat "/proc/$1/comm" 2>/dev/null; }
+hw_wait_state() { # hw_wait_state NAME STATE SECONDS: until `show` says State=STATE
+    n=$(($3 * 5))
+    while [ "$n" -gt 0 ]; do
+        [ "$(hw_show "$1" State)" = "$2" ] && return 0
+        sleep 0.2
+        n=$((n - 1))
+    done
+    return 1
+}
 hw_uptime() { read -r u _ </proc/uptime; echo "$u"; }
 hw_main_pid() { # the pid a service runs as, from /proc (comm of its run program)
     for d in /proc/[0-9]*; do
