@@ -48,6 +48,10 @@ settings read_settings(int argc, char** argv, std::vector<std::string>& problems
     read_seconds("HEARTWOOD_MANAGER_STOP", s.manager_stop, problems);
     read_seconds("HEARTWOOD_KILL_GRACE", s.kill_grace, problems);
     read_seconds("HEARTWOOD_LOGGER_DRAIN", s.logger_drain, problems);
+    if (const char* cg = std::getenv("HEARTWOOD_CGROUPS")) {
+        s.container_cgroups = std::string_view(cg) == "1";
+        ::unsetenv("HEARTWOOD_CGROUPS");
+    }
     if (const char* dirs = std::getenv("HEARTWOOD_LOG_DIRS")) {
         auto parsed = split_colons(dirs);
         if (parsed.empty()) {

@@ -9,6 +9,8 @@
 //   HEARTWOOD_MANAGER_STOP      seconds for service-manager to stop its services  (30)
 //   HEARTWOOD_KILL_GRACE        seconds between SIGTERM and SIGKILL for the rest  (10)
 //   HEARTWOOD_LOGGER_DRAIN      seconds for the logger to write out and exit      (5)
+//   HEARTWOOD_CGROUPS=1         in a container: let service-manager use cgroup v2 (only when
+//                               the runtime delegated a cgroup subtree; default off there)
 //   HEARTWOOD_LOG_DIRS          colon-separated log directories, first usable wins
 //                               (/var/log/system-manager:/run/system-manager/log)
 #pragma once
@@ -29,6 +31,7 @@ struct settings {
     std::chrono::seconds logger_drain{5};
     std::vector<std::string> log_dirs{"/var/log/system-manager", "/run/system-manager/log"};
     std::string control_socket = "/run/service-manager/control";
+    bool container_cgroups = false;
 };
 
 // Reads and unsets the variables above; malformed values are reported in `problems`.

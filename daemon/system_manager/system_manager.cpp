@@ -99,6 +99,12 @@ void system_manager::start_manager() noexcept {
     req.env->push_back("LISTEN_FDS=2");
     req.env->push_back("LISTEN_FDNAMES=control:fdstore");
     req.env->push_back("LISTEN_PID=");
+    // In a container, cgroup2 may be the host's own tree (a user namespace mapped to the host's
+    // root can write it): services get process groups unless the runtime delegated a cgroup
+    // and says so with HEARTWOOD_CGROUPS=1.
+    if (facts_.container && !settings_.container_cgroups) {
+        req.env->push_back("HEARTWOOD_NO_CGROUPS=1");
+    }
     auto child = spawn(req);
     if (!child) {
         log_spawn_failure("the service-manager", child.error());

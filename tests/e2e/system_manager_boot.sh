@@ -18,6 +18,8 @@ check "LISTEN_PID names the service-manager itself" \
 check "PID 1's own messages are in the same log" log_has "system-manager: info: started the logger"
 check "log lines carry a UTC timestamp" \
     grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{15}Z system-manager' "$T/log/current"
+check "in a container the service-manager is told to leave cgroups alone" \
+    grep -q "HEARTWOOD_NO_CGROUPS=1" "/proc/$(child_of_pid1 service-manager)/environ"
 check "the control socket exists inside the namespace" in_ns test -S /run/service-manager/control
 check "the runtime directories exist" in_ns test -d /run/service-bundles/early-supervise
 check "/proc is the namespace's own (PID 1 is system-manager)" \
