@@ -34,17 +34,6 @@ bool is_dir(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-std::vector<std::string> entries_of(const std::string& dir) {
-    std::vector<std::string> out;
-    if (DIR* d = ::opendir(dir.c_str())) {
-        while (dirent* e = ::readdir(d))
-            if (e->d_name[0] != '.') out.emplace_back(e->d_name);
-        ::closedir(d);
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 std::string service_dir_of(const std::string& bundle_dir) {
     return is_dir(bundle_dir + "/service") ? bundle_dir + "/service" : bundle_dir;
 }
@@ -83,7 +72,7 @@ install_plan plan_install(const bundle_path& search, const std::string& bundle_d
                                   {"requires", {"required-by"}}};
     for (const auto& rel : relations) {
         std::string dir = bundle_dir + "/" + rel.from;
-        for (const auto& entry : entries_of(dir)) {
+        for (const auto& entry : sorted_entries(dir)) {
             std::string other = dir + "/" + entry;
             if (!is_dir(other)) {
                 auto found = search.resolve(entry);
@@ -183,6 +172,17 @@ std::string describe(const install_action& a) {
 bool is_enabled(const std::string& bundle_dir) {
     struct stat st;
     return ::lstat((service_dir_of(bundle_dir) + "/down").c_str(), &st) != 0;
+}
+
+std::vector<std::string> sorted_entries(const std::string& dir) {
+    std::vector<std::string> out;
+    if (DIR* d = ::opendir(dir.c_str())) {
+        while (dirent* e = ::readdir(d))
+            if (e->d_name[0] != '.') out.emplace_back(e->d_name);
+        ::closedir(d);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 }  // namespace hw::ctl

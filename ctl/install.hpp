@@ -43,6 +43,9 @@ diagnostics apply_install(const install_plan& plan);
 // "link /etc/.../wants/web -> /usr/.../web", for --dry-run and --verbose.
 std::string describe(const install_action& a);
 
+// The entries of `dir` not starting with '.', sorted; empty when it cannot be read.
+std::vector<std::string> sorted_entries(const std::string& dir);
+
 // Whether the bundle's service directory has no `down` file.
 bool is_enabled(const std::string& bundle_dir);
 

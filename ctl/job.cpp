@@ -48,24 +48,6 @@ std::string_view job_event_name(job_event_kind k) noexcept {
     return "?";
 }
 
-std::string_view state_name(service_state s) noexcept {
-    switch (s) {
-        case service_state::stopped:
-            return "stopped";
-        case service_state::starting:
-            return "starting";
-        case service_state::running:
-            return "running";
-        case service_state::ready:
-            return "ready";
-        case service_state::stopping:
-            return "stopping";
-        case service_state::failed:
-            return "failed";
-    }
-    return "?";
-}
-
 std::optional<service_state> state_from_name(std::string_view name) noexcept {
     for (auto s : {service_state::stopped, service_state::starting, service_state::running,
                    service_state::ready, service_state::stopping, service_state::failed})

@@ -17,20 +17,10 @@ namespace {
 
 constexpr std::chrono::seconds reply_timeout{60};
 
-// The wire's states and ours are the same list; from_wire relies on it.
-template <service_state ours, proto::service_state theirs>
-constexpr bool same = static_cast<int>(ours) == static_cast<int>(theirs);
-static_assert(same<service_state::stopped, proto::service_state::stopped> &&
-              same<service_state::starting, proto::service_state::starting> &&
-              same<service_state::running, proto::service_state::running> &&
-              same<service_state::ready, proto::service_state::ready> &&
-              same<service_state::stopping, proto::service_state::stopping> &&
-              same<service_state::failed, proto::service_state::failed>);
-
 service_status from_wire(const proto::service_status& s) {
     service_status out;
     out.name = s.name;
-    out.state = static_cast<service_state>(s.state);
+    out.state = s.state;
     out.pid = static_cast<pid_t>(s.main_pid);
     out.ready = s.flags & proto::flag_ready;
     out.since = clock::time_point(std::chrono::nanoseconds(s.since_monotonic_ns));

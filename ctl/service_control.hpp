@@ -17,10 +17,13 @@
 #include <string_view>
 #include <vector>
 
+#include "common/protocol.hpp"
+
 namespace hw::ctl {
 
-enum class service_state : std::uint8_t { stopped, starting, running, ready, stopping, failed };
-std::string_view state_name(service_state s) noexcept;
+// The service-manager's own states (common/protocol.hpp), named the same everywhere.
+using service_state = proto::service_state;
+using proto::state_name;
 std::optional<service_state> state_from_name(std::string_view name) noexcept;
 
 using clock = std::chrono::steady_clock;

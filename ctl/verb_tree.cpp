@@ -31,17 +31,6 @@ std::optional<std::string> resolve_or_report(const context& ctx, const bundle_pa
     return path;
 }
 
-std::vector<std::string> sorted_entries(const std::string& dir) {
-    std::vector<std::string> out;
-    if (DIR* d = ::opendir(dir.c_str())) {
-        while (dirent* e = ::readdir(d))
-            if (e->d_name[0] != '.') out.emplace_back(e->d_name);
-        ::closedir(d);
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 std::string link_text(const std::string& path) {
     char buf[PATH_MAX];
     ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
