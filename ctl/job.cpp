@@ -1,5 +1,7 @@
 #include "job.hpp"
 
+#include "common/process.hpp"
+
 #include <fmt/core.h>
 #include <sys/wait.h>
 
@@ -217,11 +219,7 @@ class runner {
 
     // "stopped while starting (exited 3)"; without `what`, just "exited 3" (or nothing).
     static std::string exit_text(const service_event& ev, std::string_view what) {
-        std::string how;
-        if (ev.wait_status && WIFEXITED(*ev.wait_status))
-            how = fmt::format("exited {}", WEXITSTATUS(*ev.wait_status));
-        else if (ev.wait_status && WIFSIGNALED(*ev.wait_status))
-            how = fmt::format("killed by signal {}", WTERMSIG(*ev.wait_status));
+        std::string how = ev.wait_status ? describe_wait_status(*ev.wait_status) : "";
         if (what.empty()) return how;
         return how.empty() ? std::string(what) : fmt::format("{} ({})", what, how);
     }

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "cli.hpp"
+#include "common/process.hpp"
 #include "install.hpp"
 
 namespace hw::ctl {
@@ -55,14 +56,6 @@ std::string_view state_colour(service_state s) {
             break;
     }
     return "";
-}
-
-std::string wait_text(int status) {
-    if (WIFEXITED(status)) return fmt::format("exited {}", WEXITSTATUS(status));
-    if (WIFSIGNALED(status))
-        return fmt::format("killed by signal {}{}", WTERMSIG(status),
-                           WCOREDUMP(status) ? " (core dumped)" : "");
-    return fmt::format("wait status {}", status);
 }
 
 std::string ago(std::chrono::seconds s) {
@@ -169,7 +162,7 @@ int verb_status(context& ctx) {
                    s.ready && s.state != service_state::ready ? ", ready" : "",
                    wall_time(s.since_wall), ago(since));
         if (s.pid) fmt::print("  main pid:  {}\n", s.pid);
-        if (s.last_wait_status) fmt::print("  last exit: {}\n", wait_text(*s.last_wait_status));
+        if (s.last_wait_status) fmt::print("  last exit: {}\n", describe_wait_status(*s.last_wait_status));
         if (s.restarts) fmt::print("  restarts:  {}\n", s.restarts);
         if (!s.status_text.empty()) fmt::print("  status:    {}\n", s.status_text);
         if (auto log = log_file(t); log && lines) {
@@ -249,7 +242,7 @@ int verb_show(context& ctx) {
                     str("Since", wall_time(s.since_wall));
                     if (s.last_wait_status) {
                         raw("LastWaitStatus", std::to_string(*s.last_wait_status));
-                        str("LastExit", wait_text(*s.last_wait_status));
+                        str("LastExit", describe_wait_status(*s.last_wait_status));
                     }
                     raw("Restarts", std::to_string(s.restarts));
                     str("StatusText", s.status_text);

@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "common/process.hpp"
+
 namespace hw::svc {
 
 namespace {
@@ -19,9 +21,7 @@ bool succeeded(int wait_status) {
 
 std::string describe(int wait_status) {
     if (wait_status == unknown_status) return "ended (status unknown)";
-    if (WIFEXITED(wait_status)) return fmt::format("exited {}", WEXITSTATUS(wait_status));
-    if (WIFSIGNALED(wait_status)) return fmt::format("killed by signal {}", WTERMSIG(wait_status));
-    return "ended";
+    return describe_wait_status(wait_status);
 }
 
 constexpr int killed_status = SIGKILL;  // a wait status: terminated by SIGKILL
