@@ -3,6 +3,8 @@
 #include <liburing.h>
 #include <poll.h>
 
+#include <deque>
+#include <new>
 #include <utility>
 
 #include "log.hpp"
@@ -33,10 +35,17 @@ struct event_loop::impl {
     };
 
     io_uring ring{};
-    std::vector<slot> slots;
-    std::vector<std::uint32_t> free_slots;
+    // Grows on demand up to `capacity`: a deque, because the kernel holds pointers to the
+    // timespecs in it, which must not move.
+    std::deque<slot> slots;
+    std::vector<std::uint32_t> free_slots;  // reserved to capacity, so pushing never allocates
+    std::size_t capacity = 0;
 
-    ~impl() { io_uring_queue_exit(&ring); }
+    bool ring_ready = false;  // only a ring that was set up is torn down
+
+    ~impl() {
+        if (ring_ready) io_uring_queue_exit(&ring);
+    }
 
     struct pending_op {
         io_uring_sqe* sqe;
@@ -45,7 +54,7 @@ struct event_loop::impl {
 
     // Reserves a slot for `cb` and a submission entry for the caller to fill in.
     result<pending_op> submit(callback cb) {
-        if (free_slots.empty()) return fail(std::errc::resource_unavailable_try_again);
+        if (free_slots.empty() && !grow()) return fail(std::errc::resource_unavailable_try_again);
         io_uring_sqe* sqe = get_sqe();
         if (!sqe) return fail(std::errc::resource_unavailable_try_again);
         std::uint32_t index = free_slots.back();
@@ -54,6 +63,18 @@ struct event_loop::impl {
         s.busy = true;
         s.cb = std::move(cb);
         return pending_op{sqe, {index, s.generation}};
+    }
+
+    // Adds one free slot, unless at capacity or out of memory.
+    bool grow() noexcept {
+        if (slots.size() >= capacity) return false;
+        try {
+            slots.emplace_back();
+        } catch (const std::bad_alloc&) {
+            return false;
+        }
+        free_slots.push_back(static_cast<std::uint32_t>(slots.size() - 1));
+        return true;
     }
 
     io_uring_sqe* get_sqe() {
@@ -71,18 +92,38 @@ std::size_t event_loop::pending() const noexcept {
 }
 event_loop::~event_loop() = default;
 
-result<std::unique_ptr<event_loop>> event_loop::create(unsigned capacity) {
-    auto p = std::make_unique<impl>();
-    // The completion queue must hold every pending operation plus their cancellations.
+namespace {
+
+// Rings sized for the common case, so that a big capacity costs no memory until it is used.
+// Without IORING_FEAT_NODROP (kernels before 5.5) a full completion queue drops completions,
+// so there it must hold every pending operation plus its cancellation.
+constexpr unsigned small_cq_entries = 1024;
+constexpr unsigned max_sq_entries = 64;  // a full submission queue is flushed, not refused
+
+int setup_ring(io_uring& ring, unsigned capacity, unsigned cq_entries, unsigned& features) {
     io_uring_params params{};
     params.flags = IORING_SETUP_CQSIZE;
-    params.cq_entries = capacity * 2;
-    unsigned sq_entries = std::min(capacity, 256u);
-    int res = io_uring_queue_init_params(sq_entries, &p->ring, &params);
+    params.cq_entries = cq_entries;
+    int res = io_uring_queue_init_params(std::min(capacity, max_sq_entries), &ring, &params);
+    features = params.features;
+    return res;
+}
+
+}  // namespace
+
+result<std::unique_ptr<event_loop>> event_loop::create(unsigned capacity) {
+    auto p = std::make_unique<impl>();
+    unsigned full_cq = capacity * 2;
+    unsigned features = 0;
+    int res = setup_ring(p->ring, capacity, std::min(full_cq, small_cq_entries), features);
+    if (res >= 0 && !(features & IORING_FEAT_NODROP) && full_cq > small_cq_entries) {
+        io_uring_queue_exit(&p->ring);
+        res = setup_ring(p->ring, capacity, full_cq, features);
+    }
     if (res < 0) return fail(neg_errno(res));
-    p->slots.resize(capacity);
+    p->ring_ready = true;
+    p->capacity = capacity;
     p->free_slots.reserve(capacity);
-    for (std::uint32_t i = capacity; i > 0; --i) p->free_slots.push_back(i - 1);
     return std::unique_ptr<event_loop>(new event_loop(std::move(p)));
 }
 

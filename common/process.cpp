@@ -170,11 +170,11 @@ result<void> pidfd_signal(int pidfd, int sig) noexcept {
     return {};
 }
 
-std::optional<reaped> reap_one() noexcept {
+std::optional<reaped> reap_one(pid_t which) noexcept {
     int status = 0;
     pid_t pid;
     do {
-        pid = waitpid(-1, &status, WNOHANG);
+        pid = waitpid(which, &status, WNOHANG);
     } while (pid < 0 && errno == EINTR);
     if (pid <= 0) return std::nullopt;
     return reaped{pid, status};

@@ -61,12 +61,14 @@ std::expected<child_process, spawn_failure> spawn(const spawn_request& req) noex
 result<unique_fd> pidfd_open(pid_t pid) noexcept;
 result<void> pidfd_signal(int pidfd, int sig) noexcept;
 
-// Reaps one exited child without blocking: nullopt when none is waiting.
+// Reaps one exited child without blocking: nullopt when none is waiting. With pid > 0 only that
+// child (the kernel looks it up directly); with -1 any child (the kernel scans every child, so
+// with thousands of children a sweep costs milliseconds).
 struct reaped {
     pid_t pid;
     int status;  // as from waitpid()
 };
-std::optional<reaped> reap_one() noexcept;
+std::optional<reaped> reap_one(pid_t pid = -1) noexcept;
 
 // "exited 3", "killed by SIGKILL", "killed by SIGSEGV (core dumped)".
 std::string describe_wait_status(int status);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "daemon/programs.hpp"
 #include "log_directory.hpp"
 
 namespace {
@@ -157,7 +158,7 @@ private:
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int hw::system_logger_main(int argc, char** argv) {
     hw::log::set_program("system-logger");
     auto opts = parse_args(argc, argv);
     if (!opts) return 100;

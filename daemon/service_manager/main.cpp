@@ -22,6 +22,7 @@
 #include <string>
 
 #include "common/log.hpp"
+#include "daemon/programs.hpp"
 #include "control_server.hpp"
 #include "fd_store_client.hpp"
 #include "guard.hpp"
@@ -157,7 +158,7 @@ void on_signals(int sigfd, manager& m, event_loop& loop) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int hw::service_manager_main(int argc, char** argv) {
     setup_logging();
     options opts = parse_args(argc, argv);
 

@@ -7,10 +7,11 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <fstream>
+#include <fmt/format.h>
 
 #include "common/log.hpp"
 #include "common/process.hpp"
+#include "common/text_file.hpp"
 #include "guard.hpp"
 #include "procfs.hpp"
 #include "service_record.hpp"
@@ -48,14 +49,14 @@ int wait_status_of(const siginfo_t& info) {
 
 // The service name in a /proc/<pid>/cgroup line "0::/.../services/<name>[/...]".
 std::string cgroup_service_name(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cgroup");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind("0::", 0) != 0) continue;
+    auto text = read_text_file(fmt::format("/proc/{}/cgroup", pid).c_str());
+    if (!text) return {};
+    for (auto line : split_lines(*text)) {
+        if (!line.starts_with("0::")) continue;
         auto at = line.rfind("/services/");
-        if (at == std::string::npos) return {};
-        std::string rest = line.substr(at + 10);
-        return rest.substr(0, rest.find('/'));
+        if (at == std::string_view::npos) return {};
+        auto rest = line.substr(at + 10);
+        return std::string(rest.substr(0, rest.find('/')));
     }
     return {};
 }

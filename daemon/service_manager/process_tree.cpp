@@ -7,41 +7,34 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
+
+#include "common/text_file.hpp"
 
 namespace hw::svc {
 
 namespace {
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 // The cgroup2 mount point, from /proc/self/mountinfo.
 std::optional<std::string> cgroup2_mount() {
-    std::istringstream info(read_file("/proc/self/mountinfo"));
-    std::string line;
-    while (std::getline(info, line)) {
+    auto info = read_text_file("/proc/self/mountinfo", 4 * 1024 * 1024);
+    if (!info) return std::nullopt;
+    for (auto line : split_lines(*info)) {
         auto dash = line.find(" - ");
-        if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0) continue;
-        std::istringstream fields(line);
-        std::string id, parent, dev, root, mount;
-        fields >> id >> parent >> dev >> root >> mount;
-        if (root == "/") return mount;
+        if (dash == std::string_view::npos || !line.substr(dash + 3).starts_with("cgroup2 ")) {
+            continue;
+        }
+        auto fields = split_fields(line);  // id parent dev root mount ...
+        if (fields.size() >= 5 && fields[3] == "/") return std::string(fields[4]);
     }
     return std::nullopt;
 }
 
 // Our own cgroup2 path ("0::/path" in /proc/self/cgroup).
 std::optional<std::string> own_cgroup() {
-    std::istringstream in(read_file("/proc/self/cgroup"));
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind("0::", 0) == 0) return line.substr(3);
+    auto text = read_text_file("/proc/self/cgroup");
+    if (!text) return std::nullopt;
+    for (auto line : split_lines(*text)) {
+        if (line.starts_with("0::")) return std::string(line.substr(3));
     }
     return std::nullopt;
 }
@@ -118,10 +111,9 @@ void process_tree::signal_all(int sig) const noexcept {
         while ((n = ::read(fd.get(), buf, sizeof buf)) > 0)
             text.append(buf, static_cast<std::size_t>(n));
         bool any = false;
-        std::istringstream in(text);
-        pid_t pid;
-        while (in >> pid) {
-            if (pid > 0 && ::kill(pid, sig) == 0) any = true;
+        for (auto field : split_fields(text)) {
+            pid_t pid = 0;
+            if (parse_number(field, pid) && pid > 0 && ::kill(pid, sig) == 0) any = true;
         }
         if (!any || sig != SIGKILL) return;
     }

@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "common/log.hpp"
+#include "daemon/programs.hpp"
 #include "daemon/system_manager/system_manager.hpp"
 
 namespace {
@@ -111,7 +112,7 @@ void report(const char* what, const std::vector<std::string>& failures, bool qui
 
 }  // namespace
 
-int main(int argc, char** argv) try {
+int hw::system_manager_main(int argc, char** argv) try {
     bool pid1 = ::getpid() == 1;
     log::set_program("system-manager");
     setup_process_state();

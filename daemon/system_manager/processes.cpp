@@ -1,5 +1,7 @@
 #include "processes.hpp"
 
+#include "text_file.hpp"
+
 #include <dirent.h>
 #include <fmt/format.h>
 #include <sys/mount.h>
@@ -9,8 +11,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace hw::sysmgr {
 
@@ -20,26 +20,22 @@ constexpr unsigned long pf_kthread = 0x00200000;
 
 // Reads /proc/PID/stat: false for kernel threads, zombies, and processes already gone.
 bool is_live_user_process(pid_t pid) {
-    std::ifstream in(fmt::format("/proc/{}/stat", pid));
-    std::string stat;
-    if (!std::getline(in, stat)) return false;
-    auto close = stat.rfind(')');
+    auto stat = read_text_file(fmt::format("/proc/{}/stat", pid).c_str(), 4096);
+    if (!stat) return false;
+    auto close = stat->rfind(')');
     if (close == std::string::npos) return false;
-    std::istringstream rest(stat.substr(close + 2));
-    char state = '?';
-    std::string field;
-    rest >> state;
-    for (int i = 4; i <= 8; ++i) rest >> field;  // ppid pgrp session tty_nr tpgid
+    // After "pid (comm)": state ppid pgrp session tty_nr tpgid flags ...
+    auto fields = split_fields(std::string_view(*stat).substr(close + 1));
     unsigned long flags = 0;
-    rest >> flags;
+    if (fields.size() < 7 || !parse_number(fields[6], flags)) return false;
+    char state = fields[0].front();
     return state != 'Z' && state != 'X' && !(flags & pf_kthread);
 }
 
 std::string comm_of(pid_t pid) {
-    std::ifstream in(fmt::format("/proc/{}/comm", pid));
-    std::string name;
-    std::getline(in, name);
-    return name.empty() ? "?" : name;
+    auto comm = read_text_file(fmt::format("/proc/{}/comm", pid).c_str(), 64);
+    auto lines = comm ? split_lines(*comm) : std::vector<std::string_view>{};
+    return lines.empty() || lines[0].empty() ? "?" : std::string(lines[0]);
 }
 
 struct mount_entry {
@@ -49,10 +45,11 @@ struct mount_entry {
 
 std::vector<mount_entry> read_mounts() {
     std::vector<mount_entry> mounts;
-    std::ifstream in("/proc/self/mounts");
-    std::string source, target, type, rest;
-    while (in >> source >> target >> type && std::getline(in, rest)) {
-        mounts.push_back({target, type});
+    auto text = read_text_file("/proc/self/mounts", 4 * 1024 * 1024);
+    if (!text) return mounts;
+    for (auto line : split_lines(*text)) {
+        auto fields = split_fields(line);  // source target type options dump pass
+        if (fields.size() >= 3) mounts.push_back({std::string(fields[1]), std::string(fields[2])});
     }
     return mounts;
 }

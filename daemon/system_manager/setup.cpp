@@ -1,5 +1,7 @@
 #include "setup.hpp"
 
+#include "text_file.hpp"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/mount.h>
@@ -9,7 +11,6 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string_view>
 
 namespace hw::sysmgr {
@@ -40,12 +41,11 @@ bool proc_is_ours() {
 }
 
 bool filesystem_supported(std::string_view type) {
-    std::ifstream in("/proc/filesystems");
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.ends_with(type) && (line.size() == type.size() || line[line.size() - type.size() - 1] == '\t')) {
-            return true;
-        }
+    auto text = read_text_file("/proc/filesystems");
+    if (!text) return false;
+    for (auto line : split_lines(*text)) {
+        auto fields = split_fields(line);  // ["nodev"] type
+        if (!fields.empty() && fields.back() == type) return true;
     }
     return false;
 }
@@ -81,17 +81,18 @@ void make_symlink(const char* target, const char* path) {
 }
 
 bool full_identity_uid_map() {
-    std::ifstream in("/proc/self/uid_map");
+    auto text = read_text_file("/proc/self/uid_map");
+    auto fields = text ? split_fields(*text) : std::vector<std::string_view>{};
     unsigned long inside = 1, outside = 1, count = 0;
-    in >> inside >> outside >> count;
-    return in && inside == 0 && outside == 0 && count == 4294967295UL;
+    return fields.size() == 3 && parse_number(fields[0], inside) &&
+           parse_number(fields[1], outside) && parse_number(fields[2], count) && inside == 0 &&
+           outside == 0 && count == 4294967295UL;
 }
 
 bool kthreadd_visible() {
-    std::ifstream in("/proc/2/stat");
-    std::string pid, comm;
-    in >> pid >> comm;
-    return comm == "(kthreadd)";
+    auto text = read_text_file("/proc/2/stat", 4096);
+    auto fields = text ? split_fields(*text) : std::vector<std::string_view>{};
+    return fields.size() >= 2 && fields[1] == "(kthreadd)";
 }
 
 }  // namespace

@@ -288,26 +288,65 @@ void system_manager::watch_signals() noexcept {
 // Handles every signal waiting, requests first and exits last, then dispatches once: a job
 // that asked for sysinit and then normal and exited is reaped only after both requests are on
 // the board, so the board's priority order (sysinit first) decides, not the arrival order.
+//
+// Reaping: SIGCHLD names the child that exited, which is reaped directly (cheap). SIGCHLDs that
+// arrive while one is pending are merged by the kernel, so a sweep over all children follows;
+// the sweep costs time in proportion to the number of children, so with thousands of orphans
+// it runs at most once per sweep_interval (put off on a timer), while PID 1's own children are
+// always looked at directly, at once.
 void system_manager::on_signals() noexcept {
     signalfd_siginfo info[16];
     bool child_exited = false;
     for (;;) {
         ssize_t n = ::read(fds_.signal_fd.get(), info, sizeof info);
         if (n <= 0) break;
+        pid_t named[16];
+        std::size_t named_count = 0;
         for (std::size_t i = 0; i < static_cast<std::size_t>(n) / sizeof info[0]; ++i) {
             int signo = static_cast<int>(info[i].ssi_signo);
             if (signo == SIGCHLD) {
                 child_exited = true;
+                named[named_count++] = static_cast<pid_t>(info[i].ssi_pid);
             } else {
                 on_signal(signo, static_cast<pid_t>(info[i].ssi_pid));
             }
         }
+        reap_named({named, named_count});
     }
     if (child_exited) {
-        while (auto r = reap_one()) on_child_exit(r->pid, r->status);
+        pid_t own[] = {logger_.pid, manager_.pid, jobs_[0].pid, jobs_[1].pid, shell_pid_};
+        reap_named(own);
+        if (!sweep_timer_) sweep_children();
         check_progress();
     }
     dispatch_jobs();
+}
+
+void system_manager::reap_named(std::span<const pid_t> pids) noexcept {
+    for (pid_t pid : pids) {
+        if (pid <= 0) continue;
+        if (auto r = reap_one(pid)) on_child_exit(r->pid, r->status);
+    }
+}
+
+void system_manager::sweep_children() noexcept {
+    constexpr auto sweep_interval = std::chrono::milliseconds(10);
+    auto now = clock::now();
+    if (now - last_sweep_ < sweep_interval) {
+        auto id = loop_->after(last_sweep_ + sweep_interval - now, [this](int) noexcept {
+            sweep_timer_ = {};
+            sweep_children();
+            check_progress();
+            dispatch_jobs();
+        });
+        if (id) {
+            sweep_timer_ = *id;
+            return;
+        }
+        log::warn("unable to put off reaping: {}; reaping now", id.error().message());
+    }
+    last_sweep_ = now;
+    while (auto r = reap_one()) on_child_exit(r->pid, r->status);
 }
 
 void system_manager::on_signal(int signo, pid_t sender) noexcept {

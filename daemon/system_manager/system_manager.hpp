@@ -27,6 +27,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,8 @@ private:
     void watch_signals() noexcept;
     void on_signals() noexcept;
     void on_signal(int signo, pid_t sender) noexcept;
+    void reap_named(std::span<const pid_t> pids) noexcept;
+    void sweep_children() noexcept;
     void watch_store() noexcept;
     void on_store_readable() noexcept;
     void send_handover() noexcept;
@@ -128,6 +131,8 @@ private:
     phase phase_ = phase::running;
     std::optional<final_action> final_;
     op_id phase_timer_;
+    clock::time_point last_sweep_{};
+    op_id sweep_timer_;  // a sweep put off by the rate limit
 };
 
 }  // namespace hw::sysmgr
