@@ -1,0 +1,32 @@
+#!/bin/sh
+# Disk root (tests/qemu/disk.sh): / is the ext4 disk, checked read-only by remount-root and
+# remounted read-write; fsck@srv checked the second filesystem before mount@srv mounted it; the
+# swap device is on. Leaves a marker on both filesystems for the host to find after poweroff.
+. /usr/lib/heartwood-test/lib.sh
+mounted() { # mounted DEV MOUNTPOINT TYPE OPTION
+    while read -r d m t o _; do
+        [ "$d $m $t" = "$1 $2 $3" ] && case ,$o, in *,$4,*) return 0 ;; esac
+    done </proc/self/mounts
+    return 1
+}
+hw_check "/ is /dev/vda, ext4, read-write" mounted /dev/vda / ext4 rw
+hw_check "/srv is /dev/vdb, ext4, read-write" mounted /dev/vdb /srv ext4 rw
+hw_check "/tmp is the fstab's tmpfs" mounted tmpfs /tmp tmpfs rw
+hw_check "/dev/vdc is an active swap area (/proc/swaps)" grep -q '^/dev/vdc ' /proc/swaps
+for s in remount-root fsck@srv mount@srv swap@dev-vdc local-fs swap sysinit normal; do
+    hw_check "$s is up" hw_up "$s"
+done
+# The log of sysinit is in /run (before / was writable), the rest in /var/log.
+log=$(cat /run/system-manager/log/current /var/log/system-manager/current 2>/dev/null)
+# e2fsck -a prints "<label>: clean, ..." for a clean filesystem.
+hw_check "remount-root ran e2fsck on the read-only root" sh -c 'echo "$1" | grep -q "heartwood-root: clean,"' _ "$log"
+hw_check "fsck@srv ran e2fsck on /dev/vdb" sh -c 'echo "$1" | grep -q "hwdata: clean,"' _ "$log"
+hw_check "the root was checked before it was remounted read-write" sh -c \
+    'echo "$1" | grep -E "heartwood-root: clean,|remount-root: ready" | head -n1 | grep -q clean' _ "$log"
+hw_check "fsck@srv was done before mount@srv started" sh -c \
+    'echo "$1" | grep -E "fsck@srv: ready|mount@srv: starting" | head -n1 | grep -q fsck' _ "$log"
+marker=$(cat /proc/sys/kernel/random/boot_id)
+hw_check "a marker can be written on /srv" sh -c "echo $marker >/srv/hw-marker"
+hw_check "a marker can be written on /" sh -c "echo $marker >/root/hw-marker"
+echo "HW-INFO: marker $marker"
+hw_done poweroff
