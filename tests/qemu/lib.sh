@@ -62,6 +62,7 @@ boot() {
     grep -a 'HW-' "$logs/test.log" | sed 's/^/  guest: /'
     outcome=$(sed -n 's/^outcome=//p' <<<"$out")
     boot_time=$(sed -n 's/^boot_time=//p' <<<"$out")
+    target=$(sed -n 's/^target=//p' <<<"$out")
     init_time=$(sed -n 's/^init_time=//p' <<<"$out")
     wall=$(sed -n 's/^wall=//p' <<<"$out")
     local ok=true
