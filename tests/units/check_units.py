@@ -320,6 +320,9 @@ def main():
             for a, b in [("console-getty", "shutdown"), ("random-seed", "shutdown"),
                          ("serial-getty@ttyS1", "shutdown"), ("serial-getty@ttyS2", "shutdown"),
                          ("shutdown", "kill-remaining"), ("kill-remaining", "unmount-all"),
+                         ("kill-remaining", "mount@srv-cache"), ("kill-remaining", "swap@dev-vdc"),
+                         ("local-fs", "kill-remaining"), ("swap", "kill-remaining"),
+                         ("kill-remaining", "fstab-mounts"), ("kill-remaining", "fstab-swaps"),
                          ("mount@srv-cache", "mount@srv"), ("mount@srv", "unmount-all"),
                          ("swap@dev-vdc", "unmount-all"), ("unmount-all", "unmount"),
                          ("unmount", jn), ("shutdown", jn)]:
