@@ -6,10 +6,20 @@
 # side by what it left: both filesystems clean (e2fsck -fn, no journal to recover), the guest's
 # markers on them, and the system log on the disk showing services stopped in order, then
 # swapoff and the unmount of /srv, before unmount-all.
+# With --udev: Debian's udev package is in the image (tools/fetch-deb udev) and the fstab names
+# /srv and swap by label (tests/qemu/disk/fstab-udev): udevd runs under the udev service and the
+# by-label links exist before local-fs-pre (udev-trigger's settle), or the mount fails.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 require_qemu
 require_heartwood
+name=disk fstab=$here/disk/fstab extra=() swapdev=/dev/vdc swapname=swap@dev-vdc
+if [[ ${1:-} == --udev ]]; then
+    deb=$("$tools/fetch-deb" --offline udev 2>/dev/null) ||
+        skip "no cached udev package (run tools/ci-setup, which runs tools/fetch-deb udev)"
+    name=disk_udev fstab=$here/disk/fstab-udev extra=(--deb "$deb")
+    swapdev=/dev/disk/by-label/hwswap swapname=swap@dev-disk-by-label-hwswap
+fi
 for m in virtio_blk ext4 virtio_pci; do
     [[ -f $HW_KERNEL_DIR/modules/$m.ko ]] ||
         skip "the cached kernel has no $m.ko (run tools/fetch-kernel online once to refetch it)"
@@ -22,17 +32,19 @@ for p in /usr/sbin/e2fsck /usr/sbin/fsck /usr/sbin/fsck.ext4; do
     [[ -x $p ]] || skip "no $p to put in the image"
     fsck_programs+=(--host-program "$p")
 done
-build_image disk --disk "$build/qemu-image/disk-root.img" --fstab "$here/disk/fstab" "${fsck_programs[@]}"
-logs=$build/qemu-logs/disk
+build_image "$name" --disk "$build/qemu-image/$name-root.img" --fstab "$fstab" "${fsck_programs[@]}" \
+    "${extra[@]}"
+logs=$build/qemu-logs/$name
 mkdir -p "$logs"
-disks=$build/qemu-disks
+disks=$build/qemu-disks-$name
 rm -rf "$disks"
 mkdir -p "$disks"
-cp --sparse=always "$build/qemu-image/disk-root.img" "$disks/root.img"
-mkfs.ext4 -q -F -L hwdata "$disks/data.img" 32M || die "mkfs.ext4 of the data disk failed"
+cp --sparse=always "$build/qemu-image/$name-root.img" "$disks/root.img"
+truncate -s 32M "$disks/data.img"
+mkfs.ext4 -q -F -L hwdata "$disks/data.img" || die "mkfs.ext4 of the data disk failed"
 truncate -s 32M "$disks/swap.img"
 mkswap -L hwswap "$disks/swap.img" >/dev/null 2>&1 || die "mkswap failed"
-boot disk "$here/guest/disk.sh" poweroff -a root=/dev/vda \
+boot "$name" "$here/guest/disk.sh" poweroff -a root=/dev/vda \
     --disk "$disks/root.img" --disk "$disks/data.img" --disk "$disks/swap.img" || exit 1
 status=0
 check() { # check WHAT COMMAND...
@@ -64,12 +76,15 @@ in_order() {
 }
 # Stops run in the reverse of the start order: normal, multi-user, then what multi-user waited
 # for (the getty, hw-daemon), basic, sysinit, random-seed (after local-fs), then shutdown is
-# reached; kill-remaining, then the fstab swaps and mounts, then unmount-all.
+# reached; kill-remaining (done: ready), then the fstab swaps and mounts, then unmount-all.
 check "the system log on the disk shows the shutdown in order" in_order \
     'start poweroff' 'normal: stopped' 'multi-user: stopped' 'console-getty: stopped' \
     'basic: stopped' 'sysinit: stopped' 'random-seed: stopped' 'shutdown: ready' \
-    'kill-remaining: starting' 'swap@dev-vdc: swapoff /dev/vdc' 'mount@srv: unmounted /srv' \
-    'unmount-all: starting'
+    'kill-remaining: ready' 'mount@srv: unmounted /srv' 'unmount-all: starting'
+check "swapoff after kill-remaining, before unmount-all" in_order \
+    'kill-remaining: ready' "$swapname: swapoff $swapdev" 'unmount-all: starting'
+check "kill-remaining found nothing left to kill (every process belonged to a service)" \
+    sh -c '! grep -F "kill-remaining: sending" "$1"' _ "$logs/system.log"
 check "hw-daemon (after basic) stopped before basic" in_order \
     'start poweroff' 'hw-daemon: stopped' 'basic: stopped'
 check "system-manager's final unmount had nothing to complain about" \
