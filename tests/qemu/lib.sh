@@ -28,16 +28,21 @@ require_heartwood() {
 
 # build_image [NAME [MKIMAGE-ARGS...]]: builds (once per change, shared by the tests of a run
 # under a lock) a test image: the build's install + units + tests/qemu/overlay, /init =
-# system-manager, plus MKIMAGE-ARGS (e.g. --fstab none). Sets $image.
+# system-manager, plus MKIMAGE-ARGS (e.g. --fstab none). Sets $image. With --disk (a path under
+# $build/qemu-image), $image is the boot initramfs of that disk root.
 build_image() {
-    local name=${1:-initrd} dir=$build/qemu-image
+    local name=${1:-initrd} dir=$build/qemu-image a missing=false
     (($#)) && shift
     mkdir -p "$dir"
     image=$dir/$name.cpio
+    for a in "$@"; do
+        [[ $a == "$dir"/*.img && ! -f $a ]] && missing=true
+    done
     exec 8>"$dir/lock"
     flock 8
-    if [[ ! -f $image ]] || [[ -n $(find "$src/units" "$src/tests/qemu/overlay" "$src/tools/mkimage" \
-        "$src/tools/fstab-bundles" "$build" -newer "$image" -type f \( -path "$src/*" -o -perm -u+x \) \
+    if $missing || [[ ! -f $image ]] || [[ -n $(find "$src/units" "$src/tests/qemu/overlay" "$src/tools/mkimage" \
+        "$src/tools/fstab-bundles" "$src/tests/qemu/disk" "$build" -newer "$image" -type f \
+        \( -path "$src/*" -o -perm -u+x \) \
         ! -path "$dir/*" -print -quit 2>/dev/null) ]]; then
         "$tools/mkimage" -o "$image" -B "$build" --init heartwood --overlay "$src/tests/qemu/overlay" \
             --modules "$HW_KERNEL_DIR/modules" "$@" >&2 || die "cannot build the test image"
@@ -57,6 +62,7 @@ boot() {
     grep -a 'HW-' "$logs/test.log" | sed 's/^/  guest: /'
     outcome=$(sed -n 's/^outcome=//p' <<<"$out")
     boot_time=$(sed -n 's/^boot_time=//p' <<<"$out")
+    target=$(sed -n 's/^target=//p' <<<"$out")
     init_time=$(sed -n 's/^init_time=//p' <<<"$out")
     wall=$(sed -n 's/^wall=//p' <<<"$out")
     local ok=true

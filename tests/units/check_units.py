@@ -3,7 +3,8 @@
 
 Usage: check_units.py SOURCE-ROOT
 Builds a sysroot in a temp dir (units/ copied to /usr/share/service-bundles, fstab-bundles run
-on a sample fstab into /etc/service-bundles), resolves every link inside that sysroot, and
+on a sample fstab into /etc/service-bundles, serial-gettys run on a sample console list into
+/run/service-bundles as at boot), resolves every link inside that sysroot, and
 checks: bundle layout and scripts (sh -n under dash and busybox sh), install-time links match the
 run-time ones, and, computing jobs the way system-control does (ctl/plan.hpp: wants/, requires/ and
 conflicts/ for starts, required-by/ and requires/ for stops; after/ and before/ order bundles in the job, with
@@ -208,12 +209,21 @@ def main():
             f.write(SAMPLE_FSTAB)
         subprocess.run([f"{src}/tools/fstab-bundles", "--fstab", tmp + "/fstab", "--root",
                         tmp + "/etc/service-bundles"], check=True, capture_output=True)
+        # What serial-getty-generator writes at boot with console=ttyS2 console=ttyS1
+        # console=ttyS0 (console-getty serves ttyS0, the last one).
+        with open(tmp + "/active", "w") as f:
+            f.write("ttyS2 ttyS1 ttyS0\n")
+        subprocess.run([f"{src}/tools/serial-gettys", "--active", tmp + "/active", "--root",
+                        tmp + "/run/service-bundles"], check=True, capture_output=True)
         sr = Sysroot(tmp)
         T = "/usr/share/service-bundles/targets"
         S = "/usr/share/service-bundles/services"
         E = "/etc/service-bundles"
+        R = "/run/service-bundles"
+        if sr.exists_dir(R + "/services/serial-getty@ttyS0"):
+            fail("serial-gettys made a getty on ttyS0, console-getty's console")
         all_bundles = {}
-        for d in [T, S, E + "/targets", E + "/services"]:
+        for d in [T, S, E + "/targets", E + "/services", R + "/targets", R + "/services"]:
             all_bundles.update({p: n for n, p in bundles_in(sr, d).items()})
         for p, n in all_bundles.items():
             check_layout(sr, p, n, shells)
@@ -244,7 +254,7 @@ def main():
                     fail(f"{n}: requires {os.path.basename(t)} but not in its required-by/")
 
         def P(x):
-            for base in [T, S, E + "/targets", E + "/services"]:
+            for base in [T, S, E + "/targets", E + "/services", R + "/targets", R + "/services"]:
                 if sr.exists_dir(f"{base}/{x}"):
                     return sr.resolve(f"{base}/{x}")
             raise KeyError(x)
@@ -273,7 +283,8 @@ def main():
 
         want, edges = computed["normal"]
         for b in ["sysinit", "basic", "multi-user", "console-getty", "hostname", "loopback",
-                  "remount-root", "mount@srv", "fsck@srv", "mount@srv-cache", "swap@dev-vdc"]:
+                  "remount-root", "mount@srv", "fsck@srv", "mount@srv-cache", "swap@dev-vdc",
+                  "serial-gettys", "serial-getty@ttyS1", "serial-getty@ttyS2"]:
             if want.get(P(b)) != "start":
                 fail(f"job normal does not start {b}")
         for a, b in [("hostname", "sysinit"), ("sysinit", "basic"), ("basic", "multi-user"),
@@ -282,26 +293,36 @@ def main():
                      ("local-fs-pre", "mount@srv"), ("fsck@srv", "mount@srv"),
                      ("mount@srv", "mount@srv-cache"), ("mount@srv-cache", "local-fs"),
                      ("swap@dev-vdc", "swap"), ("local-fs", "random-seed"),
-                     ("udev-trigger", "local-fs-pre")]:
+                     ("udev-trigger", "local-fs-pre"), ("basic", "serial-getty@ttyS1"),
+                     ("serial-getty@ttyS1", "serial-gettys"), ("serial-gettys", "multi-user")]:
             expect_order("normal", edges, a, b)
+        want, edges = computed["sysinit"]
+        for a, b in [("serial-getty-generator", "sysinit")]:
+            expect_order("sysinit", edges, a, b)
         want, edges = computed["emergency"]
         if P("sysinit") in want:
             fail("job emergency pulls in sysinit")
         if want.get(P("emergency-shell")) != "start" or want.get(P("console-getty")) != "stop":
             fail("job emergency does not start emergency-shell and stop console-getty")
+        if want.get(P("serial-getty@ttyS1")) != "stop":
+            fail("job emergency does not stop serial-getty@ttyS1")
         want, edges = computed["rescue"]
         if want.get(P("sysinit")) != "start" or want.get(P("rescue-shell")) != "start":
             fail("job rescue does not start sysinit and rescue-shell")
-        if want.get(P("console-getty")) != "stop":
-            fail("job rescue does not stop console-getty")
+        if want.get(P("console-getty")) != "stop" or want.get(P("serial-getty@ttyS2")) != "stop":
+            fail("job rescue does not stop console-getty and serial-getty@ttyS2")
         for jn in ["poweroff", "reboot", "halt"]:
             want, edges = computed[jn]
             for b in ["console-getty", "normal", "random-seed", "mount@srv", "mount@srv-cache",
-                      "swap@dev-vdc", "local-fs"]:
+                      "swap@dev-vdc", "local-fs", "serial-gettys", "serial-getty@ttyS1"]:
                 if want.get(P(b)) != "stop":
                     fail(f"job {jn} does not stop {b}")
             for a, b in [("console-getty", "shutdown"), ("random-seed", "shutdown"),
+                         ("serial-getty@ttyS1", "shutdown"), ("serial-getty@ttyS2", "shutdown"),
                          ("shutdown", "kill-remaining"), ("kill-remaining", "unmount-all"),
+                         ("kill-remaining", "mount@srv-cache"), ("kill-remaining", "swap@dev-vdc"),
+                         ("local-fs", "kill-remaining"), ("swap", "kill-remaining"),
+                         ("kill-remaining", "fstab-mounts"), ("kill-remaining", "fstab-swaps"),
                          ("mount@srv-cache", "mount@srv"), ("mount@srv", "unmount-all"),
                          ("swap@dev-vdc", "unmount-all"), ("unmount-all", "unmount"),
                          ("unmount", jn), ("shutdown", jn)]:

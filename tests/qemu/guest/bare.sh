@@ -5,7 +5,8 @@
 hw_check "there is no /etc/fstab" [ ! -e /etc/fstab ]
 hw_check "no udevd is installed" sh -c '! command -v udevd && ! command -v udevadm && [ ! -e /lib/systemd/systemd-udevd ]'
 for s in normal multi-user basic sysinit local-fs-pre local-fs swap fstab-mounts fstab-swaps \
-    remount-root udev udev-trigger kernel-modules random-seed hostname loopback console-getty; do
+    remount-root udev udev-trigger kernel-modules random-seed hostname loopback console-getty \
+    serial-getty-generator serial-gettys; do
     hw_check "$s is up" hw_up "$s"
 done
 list=$(system-control list | sed 's/\x1b\[[0-9;]*m//g')
