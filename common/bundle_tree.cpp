@@ -15,6 +15,7 @@
 #include <system_error>
 #include <unordered_map>
 
+#include "path_facts.hpp"
 #include "protocol.hpp"
 #include "unique_fd.hpp"
 
@@ -73,21 +74,6 @@ std::string read_link(int dirfd, const char* name) {
     return n < 0 ? std::string() : std::string(buf, static_cast<std::size_t>(n));
 }
 
-// The symlink-free path of the directory open on `fd`: the kernel's own name for it through
-// /proc, or realpath() of `logical` when /proc is not there.
-std::string physical_path(int fd, const std::string& logical) {
-    char proc[32];
-    std::snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    std::string path = read_link(AT_FDCWD, proc);
-    if (!path.empty() && path[0] == '/') return path;
-    if (char* real = ::realpath(logical.c_str(), nullptr)) {
-        path = real;
-        std::free(real);
-        return path;
-    }
-    return logical;
-}
-
 std::string_view basename_of(std::string_view path) {
     while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
     auto slash = path.rfind('/');
@@ -137,49 +123,76 @@ struct inode_hash {
 
 }  // namespace
 
-// Identity first, contents later: a bundle gets its id when a link to it is first followed
-// (fstatat gives the device and inode), and is opened once, when its contents are read. Its
-// physical path, and so its name, is then the kernel's name for that open directory. Bundles
-// that are only named (never read) get their path in finish().
+// Identity first, contents later: a bundle gets its id when a link to it is first followed, and
+// is opened once, when its contents are read.
+//
+// Following a link: when the directory holding it has a physical (symlink-free) path and the
+// link reads like "../../name" (any number of "..", then names), the loader walks it itself with
+// lstat() of each name below the last "..": if every one is a real directory, the target's
+// physical path is that path, with no system call spent on the link besides readlink(). Every
+// other link is followed by the kernel (fstatat), and the target's physical path is the kernel's
+// name for it once it is opened (physical_path()). Bundles that are only named (never read) get
+// their path in finish().
+//
+// Every stat is noted in `facts` (path_facts.hpp) before what depends on it is read, so that a
+// cache can later prove the result current.
 struct bundle_loader::impl {
     struct edge {
         node_id from;
         edge_kind kind;
         node_id to;
     };
+    // Where a walked link led: a directory (state.is_dir()), something else, or nowhere (ENOENT).
+    struct walked {
+        std::string path;
+        path_state state;
+    };
 
     bundle_path search{{}};
     options opts;
+    path_facts facts;
     std::vector<bundle> bundles;  // path is the logical path until resolved
     std::vector<node_id> log_of;  // per bundle: whose `log` it was first reached as, or no_node
     std::vector<bool> resolved;   // per bundle: path and name are final
+    std::vector<std::size_t> resolve_fact_of;  // per bundle: facts.resolves() index, or npos
     std::vector<edge> edges;
     diagnostics problems;
     std::unordered_map<inode_key, node_id, inode_hash> by_inode;
     std::deque<node_id> queue;
 
+    static constexpr std::size_t npos = std::size_t(-1);
+
     void report(std::string file, std::string message,
                 diagnostic::level lvl = diagnostic::level::error, unsigned line = 0) {
         problems.push_back({lvl, std::move(file), line, std::move(message)});
     }
+    // A problem the system reported (not one of the tree's contents): no fact stands for it.
+    void report_failure(std::string file, std::string message) {
+        facts.give_up();
+        report(std::move(file), std::move(message));
+    }
 
-    // The id of the directory whose stat is `st`, reached as `logical`; a new one if unseen.
-    // `read`: queue its contents for reading (else it is only named, until reached again).
-    node_id discover(const struct stat& st, std::string logical, node_id log_parent, bool read) {
-        inode_key key{st.st_dev, st.st_ino};
+    // The id of the directory (dev, ino), reached as `path` (`physical`: a physical path); a new
+    // one if unseen. `read`: queue its contents for reading (else it is only named, until
+    // reached again).
+    node_id discover(std::uint64_t dev, std::uint64_t ino, std::string path, bool physical,
+                     node_id log_parent, bool read) {
+        inode_key key{static_cast<dev_t>(dev), static_cast<ino_t>(ino)};
         node_id id;
         if (auto it = by_inode.find(key); it != by_inode.end()) {
             id = it->second;
         } else {
             id = static_cast<node_id>(bundles.size());
             bundle b;
-            b.path = std::move(logical);
-            b.dev = st.st_dev;
-            b.ino = st.st_ino;
+            b.path = std::move(path);
+            b.dev = key.dev;
+            b.ino = key.ino;
             bundles.push_back(std::move(b));
             log_of.push_back(log_parent);
             resolved.push_back(false);
+            resolve_fact_of.push_back(npos);
             by_inode.emplace(key, id);
+            if (physical) name(id);
         }
         if (read && !bundles[id].contents_read) {
             bundles[id].contents_read = true;  // from now on: read, or queued to be
@@ -188,10 +201,9 @@ struct bundle_loader::impl {
         return id;
     }
 
-    // Sets the bundle's physical path (from the open `fd`) and its name.
-    void resolve(node_id id, int fd) {
+    // Sets the bundle's name from its (final, physical) path.
+    void name(node_id id) {
         bundle& b = bundles[id];
-        b.path = physical_path(fd, b.path);
         b.service_dir = b.path;
         b.name = std::string(basename_of(b.path));
         // A daemontools-style log/ subdirectory is named after its main service.
@@ -204,39 +216,100 @@ struct bundle_loader::impl {
         resolved[id] = true;
     }
 
-    // Follows entry `name` of the directory `dirfd` (whose path is `dir_path`) to a bundle.
-    // Records a diagnostic and returns nullopt when it does not lead to a directory.
-    std::optional<node_id> follow(int dirfd, const std::string& dir_path, const std::string& name,
-                                  node_id log_parent, bool read) {
-        std::string where = dir_path + "/" + name;
-        struct stat st;
-        if (::fstatat(dirfd, name.c_str(), &st, 0) != 0) {
-            int err = errno;
-            std::string target = read_link(dirfd, name.c_str());
-            if (err == ENOENT && !target.empty())
-                report(where, fmt::format("dangling link to {}", target));
-            else
-                report(where, fmt::format("unable to follow: {}", errno_text(err)));
-            return std::nullopt;
-        }
-        if (!S_ISDIR(st.st_mode)) {
-            report(where, "not a directory or a link to one");
-            return std::nullopt;
-        }
-        return discover(st, std::move(where), log_parent, read);
+    // Sets the physical path of a bundle reached through the kernel, from the open `fd`.
+    void resolve(node_id id, int fd) {
+        if (resolved[id]) return;
+        std::string physical = physical_path(fd, bundles[id].path);
+        if (physical.empty())
+            facts.give_up();  // the logical path stands in for it
+        else
+            bundles[id].path = std::move(physical);
+        if (resolve_fact_of[id] != npos) facts.set_physical(resolve_fact_of[id], bundles[id].path);
+        name(id);
     }
 
-    std::optional<node_id> open_path(const std::string& path) {
+    // Walks `text` (a link's contents, or an entry's name) from the directory whose physical
+    // path is `dir`, as the kernel would, by lstat() of each name. nullopt when the walk is not
+    // one the loader does itself: a "." or ".." after a name, an absolute link, a symlink on the
+    // way, an error other than a missing name.
+    std::optional<walked> walk(const std::string& dir, std::string_view text) {
+        if (text.empty() || text.front() == '/') return std::nullopt;
+        std::string path = dir == "/" ? std::string() : dir;
+        bool down = false;
+        path_state state;
+        for (std::size_t pos = 0; pos <= text.size();) {
+            std::size_t slash = std::min(text.find('/', pos), text.size());
+            std::string_view part = text.substr(pos, slash - pos);
+            pos = slash + 1;
+            if (part.empty()) continue;
+            if (part == "." || part == "..") {
+                if (down) return std::nullopt;
+                if (part == "..") path.resize(std::min(path.rfind('/'), path.size()));
+                continue;
+            }
+            down = true;
+            path += '/';
+            path += part;
+            state = facts.look(path, false);
+            if (state.error == ENOENT) return walked{std::move(path), state};
+            if (state.error || S_ISLNK(state.mode)) return std::nullopt;
+            if (!S_ISDIR(state.mode) && pos <= text.size()) return std::nullopt;  // "file/..."
+        }
+        if (!down) return std::nullopt;
+        return walked{std::move(path), state};
+    }
+
+    // Follows entry `e` of the directory `dirfd`, shown as `dir` and whose physical path is
+    // `physical_dir` (empty if unknown), to a bundle. Records a diagnostic and returns nullopt
+    // when it does not lead to a directory.
+    std::optional<node_id> follow(int dirfd, const std::string& dir,
+                                  const std::string& physical_dir, const dir_entry& e,
+                                  node_id log_parent, bool read) {
+        std::string where = dir + "/" + e.name;
+        std::string text = e.type == DT_LNK   ? read_link(dirfd, e.name.c_str())
+                           : e.type == DT_DIR ? e.name
+                                              : std::string();
+        if (!physical_dir.empty() && !text.empty()) {
+            if (auto w = walk(physical_dir, text)) {
+                if (w->state.is_dir())
+                    return discover(w->state.dev, w->state.ino, std::move(w->path), true,
+                                    log_parent, read);
+                if (w->state.error == ENOENT && e.type == DT_LNK) {
+                    report(where, fmt::format("dangling link to {}", text));
+                    return std::nullopt;
+                }
+                if (!w->state.error) {
+                    report(where, "not a directory or a link to one");
+                    return std::nullopt;
+                }
+            }
+        }
         struct stat st;
-        if (::stat(path.c_str(), &st) != 0) {
-            report(path, fmt::format("unable to open: {}", errno_text(errno)));
+        if (::fstatat(dirfd, e.name.c_str(), &st, 0) != 0) {
+            int err = errno;
+            std::string target = read_link(dirfd, e.name.c_str());
+            if (err == ENOENT && !target.empty())
+                report_failure(where, fmt::format("dangling link to {}", target));
+            else
+                report_failure(where, fmt::format("unable to follow: {}", errno_text(err)));
             return std::nullopt;
         }
         if (!S_ISDIR(st.st_mode)) {
-            report(path, "not a directory");
+            report_failure(where, "not a directory or a link to one");
             return std::nullopt;
         }
-        return discover(st, path, no_node, true);
+        return discover_logical(path_state::of(st), std::move(where), log_parent, read);
+    }
+
+    // A directory reached through the kernel as `path`: noted as a resolve fact, whose physical
+    // path resolve() fills in if it is a new bundle.
+    node_id discover_logical(const path_state& st, std::string path, node_id log_parent,
+                             bool read) {
+        std::size_t fact = facts.note_resolve(path, st);
+        std::size_t before = bundles.size();
+        node_id id = discover(st.dev, st.ino, std::move(path), false, log_parent, read);
+        if (bundles.size() > before) resolve_fact_of[id] = fact;
+        return id;
     }
 
     void drain() {
@@ -245,7 +318,8 @@ struct bundle_loader::impl {
             queue.pop_front();
             unique_fd fd(::open(bundles[id].path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
             if (!fd) {
-                report(bundles[id].path, fmt::format("unable to open: {}", errno_text(errno)));
+                report_failure(bundles[id].path,
+                               fmt::format("unable to open: {}", errno_text(errno)));
                 continue;
             }
             resolve(id, fd.get());
@@ -262,6 +336,17 @@ struct bundle_loader::impl {
         }
     }
 
+    // Lists the directory open on `fd`, whose path is `path`, after noting its state (`follow`:
+    // `path` may end in a symlink) unless a walk already did. Returns 0 or the errno.
+    int list_noted(int fd, const std::string& path, bool follow, std::vector<dir_entry>& out) {
+        struct stat st;
+        if (!facts.noted(path, follow)) {
+            if (::fstat(fd, &st) != 0) return errno;
+            facts.note(path, follow, path_state::of(st));
+        }
+        return list_dir(fd, out);
+    }
+
     // `entries`: the listing of svc_fd.
     void read_service_dir(node_id id, int svc_fd, const std::vector<dir_entry>& entries) {
         const std::string svc_path = bundles[id].service_dir;
@@ -272,10 +357,10 @@ struct bundle_loader::impl {
         b.flags.use_hangup = find_entry(entries, "use_hangup");
         b.flags.no_kill_signal = find_entry(entries, "no_kill_signal");
         b.has_run = find_entry(entries, "run");
-        if (find_entry(entries, "timeout-start"))
-            b.start_timeout = read_timeout(svc_fd, svc_path, "timeout-start");
-        if (find_entry(entries, "timeout-stop"))
-            b.stop_timeout = read_timeout(svc_fd, svc_path, "timeout-stop");
+        if (auto e = find_entry(entries, "timeout-start"))
+            b.start_timeout = read_timeout(svc_fd, svc_path, *e);
+        if (auto e = find_entry(entries, "timeout-stop"))
+            b.stop_timeout = read_timeout(svc_fd, svc_path, *e);
         if (!opts.lint) return;
         std::string_view parent = std::string_view(b.path).substr(0, b.path.rfind('/'));
         if (!b.has_run && !parent.ends_with("/targets"))
@@ -287,13 +372,16 @@ struct bundle_loader::impl {
     }
 
     std::optional<std::chrono::milliseconds> read_timeout(int dirfd, const std::string& dir,
-                                                          const char* file) {
-        std::string where = dir + "/" + file;
-        unique_fd fd(::openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOCTTY));
+                                                          const dir_entry& file) {
+        std::string where = dir + "/" + file.name;
+        unique_fd fd(::openat(dirfd, file.name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+        struct stat st;
+        if (fd && ::fstat(fd.get(), &st) == 0)
+            facts.note(where, file.type != DT_REG, path_state::of(st));
         char buf[64];
         ssize_t n = fd ? ::read(fd.get(), buf, sizeof buf) : -1;
         if (n < 0) {
-            report(where, fmt::format("unable to read: {}", errno_text(errno)));
+            report_failure(where, fmt::format("unable to read: {}", errno_text(errno)));
             return std::nullopt;
         }
         std::string_view text(buf, static_cast<std::size_t>(n));
@@ -306,24 +394,27 @@ struct bundle_loader::impl {
     void read_bundle(node_id id, int fd) {
         std::vector<dir_entry> entries;
         const std::string path = bundles[id].path;
-        if (int err = list_dir(fd, entries)) {
-            report(path, fmt::format("unable to read: {}", errno_text(err)));
+        // Its own path is physical unless physical_path() failed (and facts gave up).
+        if (int err = list_noted(fd, path, false, entries)) {
+            report_failure(path, fmt::format("unable to read: {}", errno_text(err)));
             return;
         }
         if (opts.lint) {
+            facts.give_up();  // faccessat() results are not facts
             if (!valid_bundle_name(bundles[id].name))
                 report(path, fmt::format("bad bundle name '{}': use 1 to {} of A-Z a-z 0-9 @ . _ "
                                          ": + - and do not start with . or -",
                                          bundles[id].name, proto::max_name));
         }
-        if (find_entry(entries, "service")) {
+        if (auto e = find_entry(entries, "service")) {
             std::vector<dir_entry> svc_entries;
+            std::string svc_path = path + "/service";
             unique_fd svc(::openat(fd, "service", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-            int err = svc ? list_dir(svc.get(), svc_entries) : errno;
+            int err = svc ? list_noted(svc.get(), svc_path, e->type != DT_DIR, svc_entries) : errno;
             if (err) {
-                report(path + "/service", fmt::format("unable to read: {}", errno_text(err)));
+                report_failure(svc_path, fmt::format("unable to read: {}", errno_text(err)));
             } else {
-                bundles[id].service_dir = path + "/service";
+                bundles[id].service_dir = std::move(svc_path);
                 read_service_dir(id, svc.get(), svc_entries);
             }
         } else {
@@ -337,24 +428,27 @@ struct bundle_loader::impl {
             if (install && !opts.install_links) continue;
             bool ordering = kind == edge_kind::after || kind == edge_kind::before;
             std::string kind_name(edge_kind_name(kind));
-            if (!find_entry(entries, kind_name)) continue;
+            const dir_entry* e = find_entry(entries, kind_name);
+            if (!e) continue;
             std::string dir = path + "/" + kind_name;
             unique_fd kfd(::openat(fd, kind_name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-            int err = kfd ? list_dir(kfd.get(), links) : errno;
+            int err = kfd ? list_noted(kfd.get(), dir, e->type != DT_DIR, links) : errno;
             if (err) {
-                report(dir, err == ENOTDIR ? std::string("not a directory")
-                                           : fmt::format("unable to read: {}", errno_text(err)));
+                report_failure(dir, err == ENOTDIR
+                                        ? std::string("not a directory")
+                                        : fmt::format("unable to read: {}", errno_text(err)));
                 continue;
             }
+            const std::string& physical_dir = e->type == DT_DIR ? dir : std::string();
             for (const auto& link : links) {
                 if (link.name[0] == '.') continue;
                 bool read = opts.follow_all || !(install || ordering);
-                if (auto target = follow(kfd.get(), dir, link.name, no_node, read))
+                if (auto target = follow(kfd.get(), dir, physical_dir, link, no_node, read))
                     edges.push_back({id, kind, *target});
             }
         }
-        if (find_entry(entries, "log")) {
-            if (auto target = follow(fd, path, "log", id, true))
+        if (auto e = find_entry(entries, "log")) {
+            if (auto target = follow(fd, path, path, *e, id, true))
                 edges.push_back({id, edge_kind::log, *target});
         }
     }
@@ -387,38 +481,63 @@ const bundle_path& bundle_loader::search_path() const noexcept {
 }
 
 std::optional<node_id> bundle_loader::load(std::string_view name) {
-    auto path = impl_->search.resolve(name);
+    // As bundle_path::resolve(), noting what each candidate is.
+    impl& im = *impl_;
+    std::optional<std::string> path;
+    path_state state;
+    for (auto& candidate : im.search.candidates(name)) {
+        if (!candidate.starts_with('/')) im.facts.give_up();  // relative to the current directory
+        state = im.facts.look(candidate, true);
+        if (state.is_dir()) {
+            path = std::move(candidate);
+            break;
+        }
+    }
     if (!path) {
+        im.facts.give_up();
         std::string where;
-        for (const auto& root : impl_->search.roots()) where += (where.empty() ? "" : ", ") + root;
+        for (const auto& root : im.search.roots()) where += (where.empty() ? "" : ", ") + root;
         if (name.find('/') != std::string_view::npos)
-            impl_->report(std::string(name), "no such bundle directory");
+            im.report(std::string(name), "no such bundle directory");
         else
-            impl_->report(std::string(name), fmt::format("no such bundle in {}", where));
+            im.report(std::string(name), fmt::format("no such bundle in {}", where));
         return std::nullopt;
     }
-    auto id = impl_->open_path(*path);
-    impl_->drain();
+    auto id = im.discover_logical(state, std::move(*path), no_node, true);
+    im.drain();
     return id;
 }
 
 void bundle_loader::load_all() {
+    impl& im = *impl_;
     std::vector<dir_entry> entries;
-    for (const auto& root : impl_->search.roots()) {
+    for (const auto& root : im.search.roots()) {
         for (const char* sub : {"/targets", "/services"}) {
             std::string dir = root + sub;
             unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-            int err = fd ? list_dir(fd.get(), entries) : errno;
-            if (err == ENOENT) continue;
+            struct stat st;
+            int err = fd && ::fstat(fd.get(), &st) != 0 ? errno : fd ? 0 : errno;
+            if (err == ENOENT) {
+                im.facts.note_resolve(dir, path_state::failed(err));
+                continue;
+            }
+            std::string physical;
+            if (!err) {
+                physical = physical_path(fd.get(), dir);
+                if (physical.empty()) im.facts.give_up();
+                im.facts.note_resolve(dir, path_state::of(st), physical);
+                err = im.list_noted(fd.get(), physical.empty() ? dir : physical, physical.empty(),
+                                    entries);
+            }
             if (err) {
-                impl_->report(dir, fmt::format("unable to read: {}", errno_text(err)));
+                im.report_failure(dir, fmt::format("unable to read: {}", errno_text(err)));
                 continue;
             }
             for (const auto& e : entries) {
                 if (e.name[0] == '.') continue;
-                impl_->follow(fd.get(), dir, e.name, no_node, true);
+                im.follow(fd.get(), dir, physical, e, no_node, true);
             }
-            impl_->drain();
+            im.drain();
         }
     }
 }
@@ -428,7 +547,7 @@ std::optional<node_id> bundle_loader::find(dev_t dev, ino_t ino) const {
     return std::nullopt;
 }
 
-bundle_tree bundle_loader::finish() && {
+bundle_tree bundle_loader::finish(path_facts* facts) && {
     impl_->drain();
     impl_->resolve_the_rest();
     impl_->check_names();
@@ -439,6 +558,7 @@ bundle_tree bundle_loader::finish() && {
     tree.bundles = std::move(impl_->bundles);
     tree.relations = std::move(builder).build();
     tree.problems = std::move(impl_->problems);
+    if (facts) *facts = std::move(impl_->facts);
     return tree;
 }
 

@@ -26,6 +26,7 @@
 #include "bundle.hpp"
 #include "diagnostic.hpp"
 #include "graph.hpp"
+#include "path_facts.hpp"
 
 namespace hw {
 
@@ -69,8 +70,9 @@ class bundle_loader {
 
     const bundle_path& search_path() const noexcept;
 
-    // Finishes reading what is queued, checks names across the tree, and hands everything over.
-    bundle_tree finish() &&;
+    // Finishes reading what is queued, checks names across the tree, and hands everything over;
+    // with `facts`, also what the tree depends on (see path_facts.hpp).
+    bundle_tree finish(path_facts* facts = nullptr) &&;
 
   private:
     struct impl;

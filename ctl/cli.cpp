@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "common/bundle_cache.hpp"
 #include "common/log.hpp"
 
 namespace hw::ctl {
@@ -173,16 +174,16 @@ loaded load_named(const context& ctx, const std::vector<std::string>& names, rea
     opts.lint = lint;
     opts.follow_all = how != reading::start_closure;
     opts.install_links = how != reading::start_closure;
-    bundle_loader loader(ctx.search_path(), opts);
-    if (how == reading::whole_tree) loader.load_all();
+    auto read = load_bundles_cached(default_bundle_cache_dir(), ctx.search_path(), names, opts,
+                                    how == reading::whole_tree);
     loaded out;
-    for (const auto& n : names) {
-        if (auto id = loader.load(n))
+    out.tree = std::move(read.tree);
+    for (auto id : read.ids) {
+        if (id)
             out.ids.push_back(*id);
         else
             out.all_found = false;
     }
-    out.tree = std::move(loader).finish();
     return out;
 }
 

@@ -79,6 +79,8 @@ int verb_help(context& ctx) {
         "  HEARTWOOD_BUNDLE_PATH     bundle roots, ':'-separated (default /run/service-bundles:\n"
         "                            /etc/service-bundles:/usr/share/service-bundles)\n"
         "  HEARTWOOD_PRESET_PATH     preset directories, ':'-separated\n"
+        "  HEARTWOOD_CACHE_DIR       where reads of the tree are cached (empty: nowhere; default\n"
+        "                            /var/cache/heartwood for root, ~/.cache/heartwood otherwise)\n"
         "  HEARTWOOD_CONTROL_SOCKET  the service-manager's socket (/run/service-manager/control)\n"
         "  HEARTWOOD_INIT_PID        the process that init/halt/... signal (default 1; tests)\n");
     return exit_code::ok;
