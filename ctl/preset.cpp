@@ -5,9 +5,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
+#include "common/text_file.hpp"
 #include <map>
-#include <sstream>
 
 namespace hw::ctl {
 
@@ -102,14 +101,13 @@ preset_policy preset_policy::load(const std::vector<std::string>& dirs, diagnost
     }
     preset_policy policy;
     for (const auto& [name, path] : files) {
-        std::ifstream in(path);
-        if (!in) {
-            problems.push_back({diagnostic::level::error, path, 0, "unable to read"});
+        auto text = read_text_file(path.c_str(), 1024 * 1024);
+        if (!text) {
+            problems.push_back({diagnostic::level::error, path, 0,
+                                "unable to read: " + text.error().message()});
             continue;
         }
-        std::stringstream text;
-        text << in.rdbuf();
-        policy.add_file(path, text.str(), problems);
+        policy.add_file(path, *text, problems);
     }
     return policy;
 }

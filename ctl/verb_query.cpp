@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <ctime>
-#include <deque>
-#include <fstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "common/text_file.hpp"
+#include "common/unique_fd.hpp"
 #include <set>
 
 #include "cli.hpp"
@@ -86,13 +89,19 @@ std::optional<std::string> log_file(const target& t) {
     return current;
 }
 
+// The last n lines of a log file, read from at most its last 64 KiB.
 std::vector<std::string> last_lines(const std::string& file, std::size_t n) {
-    std::ifstream in(file);
-    std::deque<std::string> lines;
-    for (std::string line; std::getline(in, line);) {
-        lines.push_back(std::move(line));
-        if (lines.size() > n) lines.pop_front();
-    }
+    constexpr off_t tail_bytes = 64 * 1024;
+    unique_fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0) return {};
+    off_t from = std::max<off_t>(0, st.st_size - tail_bytes);
+    std::string text(static_cast<std::size_t>(st.st_size - from), '\0');
+    ssize_t got = ::pread(fd.get(), text.data(), text.size(), from);
+    text.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+    auto lines = split_lines(text);
+    if (from > 0 && !lines.empty()) lines.erase(lines.begin());  // cut in the middle of a line
+    if (lines.size() > n) lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(n));
     return {lines.begin(), lines.end()};
 }
 

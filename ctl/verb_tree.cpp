@@ -6,9 +6,8 @@
 
 #include <algorithm>
 #include <climits>
-#include <fstream>
+#include "common/text_file.hpp"
 #include <set>
-#include <sstream>
 
 #include "cli.hpp"
 #include "install.hpp"
@@ -67,11 +66,9 @@ int verb_cat(context& ctx) {
         std::string svc = *path + "/service";
         if (::stat(svc.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) svc = *path;
         for (const char* prog : {"start", "run", "stop", "restart", "service"}) {
-            std::ifstream in(svc + "/" + prog);
-            if (!in) continue;
-            std::stringstream text;
-            text << in.rdbuf();
-            std::string body = text.str();
+            auto text = read_text_file((svc + "/" + prog).c_str(), 1024 * 1024);
+            if (!text) continue;
+            std::string body = std::move(*text);
             if (!body.empty() && body.back() != '\n') body += '\n';
             fmt::print("{}# {}/{}\n{}", first ? "" : "\n", svc, prog, body);
             first = false;
