@@ -46,7 +46,7 @@ signal_meaning classify_signal(int signo, bool in_container) noexcept {
     if (signo == SIGCHLD) return {k::reap, {}, {}};
     if (signo == SIGINT) return start(target::reboot);  // Ctrl-Alt-Del
     if (signo == SIGPWR) return start(target::poweroff);
-    if (signo == SIGTERM) return in_container ? start(target::poweroff) : signal_meaning{};
+    if (signo == SIGTERM) return in_container ? start(target::poweroff) : signal_meaning{k::reexec};
     if (signo < SIGRTMIN) return {};
     switch (signo - SIGRTMIN) {
         case 0: return start(target::normal);
@@ -59,6 +59,7 @@ signal_meaning classify_signal(int signo, bool in_container) noexcept {
         case 13: return final(final_action::halt);
         case 14: return final(final_action::poweroff);
         case 15: return final(final_action::reboot);
+        case 25: return {k::reexec, {}, {}};
         default: return {};
     }
 }
@@ -98,5 +99,15 @@ std::optional<target> job_board::running(channel c) const noexcept { return runn
 bool job_board::idle() const noexcept {
     return !running_[0] && !running_[1];
 }
+
+std::vector<target> job_board::pending() const {
+    std::vector<target> out;
+    for (std::size_t i = 0; i < target_count; ++i) {
+        if (pending_[i]) out.push_back(static_cast<target>(i));
+    }
+    return out;
+}
+
+void job_board::resume_running(channel c, target t) noexcept { running_[index(c)] = t; }
 
 }  // namespace hw::sysmgr

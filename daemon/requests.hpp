@@ -16,6 +16,7 @@
 #include <array>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace hw::sysmgr {
 
@@ -28,13 +29,15 @@ enum class final_action : unsigned char { halt, poweroff, reboot };
 std::string_view final_action_name(final_action a) noexcept;
 
 struct signal_meaning {
-    enum class kind : unsigned char { ignore, reap, start_target, final } what = kind::ignore;
+    enum class kind : unsigned char { ignore, reap, start_target, final, reexec } what =
+        kind::ignore;
     target start{};
     final_action final{};
 };
 
 // `in_container`: SIGTERM means "poweroff" only there (it is what `docker stop` sends); on a
-// real machine it is ignored, as stray SIGTERMs to PID 1 must not shut the machine down.
+// real machine it means "re-execute" (as for systemd), never a shutdown. SIGRTMIN+25 means
+// "re-execute" everywhere (systemd's number too).
 signal_meaning classify_signal(int signo, bool in_container) noexcept;
 
 enum class channel : unsigned char { regular, emergency };
@@ -50,6 +53,10 @@ public:
     void finished(channel c) noexcept;
     std::optional<target> running(channel c) const noexcept;
     bool idle() const noexcept;
+
+    // For a re-executed PID 1: the requests not started yet, and taking over a running job.
+    std::vector<target> pending() const;
+    void resume_running(channel c, target t) noexcept;
 
 private:
     std::array<bool, target_count> pending_{};

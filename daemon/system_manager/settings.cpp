@@ -64,4 +64,18 @@ settings read_settings(int argc, char** argv, std::vector<std::string>& problems
     return s;
 }
 
+std::vector<std::string> settings_environment(const settings& s) {
+    std::vector<std::string> env = {
+        fmt::format("HEARTWOOD_JOB_TIMEOUT={}", s.job_timeout.count()),
+        fmt::format("HEARTWOOD_EMERGENCY_TIMEOUT={}", s.emergency_timeout.count()),
+        fmt::format("HEARTWOOD_JOB_DRAIN={}", s.job_drain.count()),
+        fmt::format("HEARTWOOD_MANAGER_STOP={}", s.manager_stop.count()),
+        fmt::format("HEARTWOOD_KILL_GRACE={}", s.kill_grace.count()),
+        fmt::format("HEARTWOOD_LOGGER_DRAIN={}", s.logger_drain.count()),
+        fmt::format("HEARTWOOD_LOG_DIRS={}", fmt::join(s.log_dirs, ":")),
+    };
+    if (s.container_cgroups) env.emplace_back("HEARTWOOD_CGROUPS=1");
+    return env;
+}
+
 }  // namespace hw::sysmgr

@@ -37,4 +37,8 @@ struct settings {
 // Reads and unsets the variables above; malformed values are reported in `problems`.
 settings read_settings(int argc, char** argv, std::vector<std::string>& problems);
 
+// The variables above as KEY=value, so that read_settings() in a re-executed image reads the
+// same settings back (boot_args travel as the arguments).
+std::vector<std::string> settings_environment(const settings& s);
+
 }  // namespace hw::sysmgr

@@ -29,10 +29,12 @@ TEST_CASE("SIGRTMIN+13/+14/+15 are the forced final halt, poweroff and reboot") 
     CHECK(classify_signal(SIGRTMIN + 14, false).what == kind::final);
 }
 
-TEST_CASE("Ctrl-Alt-Del reboots, SIGPWR powers off, and SIGTERM powers off only in a container") {
+TEST_CASE("Ctrl-Alt-Del reboots, SIGPWR powers off, SIGTERM powers off in a container and re-executes elsewhere") {
     CHECK(classify_signal(SIGINT, false).start == target::reboot);
     CHECK(classify_signal(SIGPWR, false).start == target::poweroff);
-    CHECK(classify_signal(SIGTERM, false).what == kind::ignore);
+    CHECK(classify_signal(SIGTERM, false).what == kind::reexec);
+    CHECK(classify_signal(SIGRTMIN + 25, false).what == kind::reexec);
+    CHECK(classify_signal(SIGRTMIN + 25, true).what == kind::reexec);
     CHECK(classify_signal(SIGTERM, true).what == kind::start_target);
     CHECK(classify_signal(SIGTERM, true).start == target::poweroff);
 }

@@ -1,0 +1,76 @@
+#include "daemon/system_manager/reexec_state.hpp"
+
+#include <doctest/doctest.h>
+
+#include <ostream>
+#include <string>
+
+using namespace hw::sysmgr;
+
+namespace {
+
+reexec_state sample() {
+    reexec_state s;
+    s.log_read = 5;
+    s.log_write = 6;
+    s.log_write_own = 7;
+    s.console_children = 9;
+    s.control_socket = 10;
+    s.store_peer = 11;
+    s.logger = {42, std::chrono::milliseconds(1500)};
+    s.manager = {43, std::chrono::milliseconds(90)};
+    s.jobs = {{channel::regular, target::normal, 77}};
+    s.pending = {target::poweroff};
+    s.store = {{"log:web", 12}, {"log:db@1", 13}};
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("a state survives encoding and decoding whole") {
+    std::string error;
+    auto back = decode(encode(sample()), error);
+    REQUIRE_MESSAGE(back, error);
+    CHECK(back->log_read == 5);
+    CHECK(back->console_messages == -1);
+    CHECK(back->store_peer == 11);
+    CHECK(back->logger.pid == 42);
+    CHECK(back->logger.uptime == std::chrono::milliseconds(1500));
+    CHECK(back->manager.pid == 43);
+    CHECK(back->shell == -1);
+    REQUIRE(back->jobs.size() == 1);
+    CHECK(back->jobs[0].on == channel::regular);
+    CHECK(back->jobs[0].what == target::normal);
+    CHECK(back->jobs[0].pid == 77);
+    REQUIRE(back->pending.size() == 1);
+    CHECK(back->pending[0] == target::poweroff);
+    REQUIRE(back->store.size() == 2);
+    CHECK(back->store[1].name == "log:db@1");
+    CHECK(back->store[1].fd == 13);
+}
+
+TEST_CASE("the descriptors to keep are every named descriptor and every stored one") {
+    auto fds = sample().descriptors();
+    CHECK(fds == std::vector<int>{5, 6, 7, 9, 10, 11, 12, 13});
+}
+
+TEST_CASE("a record of another version, cut short, or with a bad line is refused whole") {
+    std::string text = encode(sample()), error;
+    CHECK(!decode("heartwood-reexec 2\nend\n", error));
+    CHECK(error.find("not a heartwood-reexec 1") != std::string::npos);
+    CHECK(!decode(text.substr(0, text.size() - 4), error));
+    CHECK(error.find("cut short") != std::string::npos);
+    for (std::string bad : {"job 2 normal 77", "job 0 nowhere 77", "store 12 bad name",
+                            "pending", "log_read x", "surprise 1", "logger 42 -5"}) {
+        std::string broken = text;
+        broken.insert(broken.find("end\n"), bad + "\n");
+        CHECK_MESSAGE(!decode(broken, error), bad);
+        CHECK(error.find("malformed") != std::string::npos);
+    }
+}
+
+TEST_CASE("target names parse back to their targets") {
+    CHECK(parse_target("sysinit") == target::sysinit);
+    CHECK(parse_target("emergency") == target::emergency);
+    CHECK(!parse_target("multi-user"));
+}
