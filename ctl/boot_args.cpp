@@ -155,6 +155,9 @@ std::string describe_init_signal(int offset) {
         case 15:
             what = "forced reboot";
             break;
+        case 25:
+            what = "re-execute";
+            break;
         default:
             return fmt::format("SIGRTMIN+{}", offset);
     }

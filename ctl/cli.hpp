@@ -125,6 +125,7 @@ int verb_reboot(context&);
 int verb_emergency(context&);
 int verb_rescue(context&);
 int verb_normal(context&);
+int verb_reexec(context&);
 int verb_help(context&);
 int verb_version(context&);
 

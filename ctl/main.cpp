@@ -42,6 +42,7 @@ constexpr std::array verbs = {
     verb{"emergency", verb_emergency, "[-f]", "ask process 1 for emergency mode"},
     verb{"rescue", verb_rescue, "[-f]", "ask process 1 for rescue mode"},
     verb{"normal", verb_normal, "[-f]", "ask process 1 for normal mode"},
+    verb{"reexec", verb_reexec, "", "ask process 1 to run its (upgraded) executable again"},
     verb{"help", verb_help, "", "this text"},
     verb{"version", verb_version, "", "print the version"},
 };

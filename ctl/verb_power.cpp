@@ -99,6 +99,16 @@ int verb_rescue(context& ctx) {
 int verb_normal(context& ctx) {
     return mode(ctx, "normal", boot_mode::normal);
 }
+// Process 1 runs its executable again, keeping its children, jobs and descriptors: how an
+// upgraded system-manager takes over without a reboot.
+int verb_reexec(context& ctx) {
+    if (!ctx.cl.args.empty()) {
+        report_error(ctx, "reexec: takes no arguments");
+        return exit_code::usage;
+    }
+    constexpr int reexec_offset = 25;
+    return signal_init(ctx, std::span<const int>(&reexec_offset, 1));
+}
 
 namespace {
 

@@ -20,7 +20,9 @@
 #include <cstring>
 
 #include "common/log.hpp"
+#include "common/text_file.hpp"
 #include "daemon/programs.hpp"
+#include "daemon/system_manager/processes.hpp"
 #include "daemon/system_manager/system_manager.hpp"
 
 namespace {
@@ -81,6 +83,63 @@ bool make_log_pipe(owned_descriptors& fds) {
     return true;
 }
 
+// The state a previous image of PID 1 left in HEARTWOOD_REEXEC_STATE (reexec_state.hpp), if
+// any. `problem` says why a record that was there cannot be used.
+std::optional<reexec_state> take_reexec_state(std::string& problem) {
+    const char* v = std::getenv("HEARTWOOD_REEXEC_STATE");
+    if (!v) return std::nullopt;
+    int number = -1;
+    bool valid = parse_number(std::string_view(v), number) && number > 2;
+    ::unsetenv("HEARTWOOD_REEXEC_STATE");
+    if (!valid) {
+        problem = "HEARTWOOD_REEXEC_STATE names no descriptor";
+        return std::nullopt;
+    }
+    unique_fd fd(number);
+    std::string text;
+    char chunk[4096];
+    for (off_t at = 0; text.size() < 8 * 1024 * 1024;) {
+        ssize_t n = ::pread(fd.get(), chunk, sizeof chunk, at);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            problem = fmt::format("unable to read the state: {}", strerror(errno));
+            return std::nullopt;
+        }
+        if (n == 0) break;
+        text.append(chunk, static_cast<std::size_t>(n));
+        at += n;
+    }
+    auto state = decode(text, problem);
+    if (state) {
+        for (int kept : state->descriptors()) ::fcntl(kept, F_SETFD, FD_CLOEXEC);
+    }
+    return state;
+}
+
+// A previous image whose state cannot be read left a logger and a service-manager we know
+// nothing about: end them, so that only the ones we start run (the new service-manager
+// re-adopts the services, as after a kill -9 of the old one).
+void end_unknown_daemons() {
+    for (const auto& p : other_processes({})) {
+        if (p.name == "service-manager" || p.name == "system-logger") {
+            log::warn("ending the previous image's {} (pid {})", p.name, p.pid);
+            ::kill(p.pid, SIGKILL);
+        }
+    }
+}
+
+owned_descriptors adopt_descriptors(const reexec_state& s) {
+    owned_descriptors fds;
+    auto own = [](int fd) { return unique_fd(fd); };
+    fds.log_read = own(s.log_read);
+    fds.log_write = own(s.log_write);
+    fds.log_write_own = own(s.log_write_own);
+    fds.console_messages = own(s.console_messages);
+    fds.console_children = own(s.console_children);
+    fds.control_socket = own(s.control_socket);
+    return fds;
+}
+
 unique_fd make_control_socket(const std::string& path) {
     unique_fd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
     if (!fd) {
@@ -122,6 +181,8 @@ int hw::system_manager_main(int argc, char** argv) try {
 
     std::vector<std::string> problems;
     settings s = read_settings(argc, argv, problems);
+    std::string reexec_problem;
+    auto previous = take_reexec_state(reexec_problem);
     std::vector<std::string> mount_failures;
     if (pid1) {
         mount_failures = mount_api_filesystems();
@@ -133,11 +194,20 @@ int hw::system_manager_main(int argc, char** argv) try {
     if (facts.container) record_container(facts);
 
     owned_descriptors fds;
-    fds.console_messages = open_console_for_messages();
-    fds.console_children = open_console_for_children();
+    if (previous) {
+        fds = adopt_descriptors(*previous);
+    } else {
+        fds.console_messages = open_console_for_messages();
+        fds.console_children = open_console_for_children();
+    }
     log::set_fallback(fds.console_messages.get(), false);
     log::set_mirror(fds.console_messages.get(), log::severity::notice);
-    if (make_log_pipe(fds)) log::set_primary(fds.log_write_own.get());
+    if (previous || make_log_pipe(fds)) log::set_primary(fds.log_write_own.get());
+    if (!reexec_problem.empty()) {
+        log::critical("unable to take over from the previous image: {}; starting afresh",
+                      reexec_problem);
+        end_unknown_daemons();
+    }
 
     log::notice("heartwood system-manager starting{}{}", pid1 ? " as process #1" : "",
                 facts.container ? fmt::format(" in a container ({})", facts.container_reason)
@@ -150,7 +220,7 @@ int hw::system_manager_main(int argc, char** argv) try {
     }
     fds.signal_fd.reset(::signalfd(-1, &handled, SFD_NONBLOCK | SFD_CLOEXEC));
     if (!fds.signal_fd) last_resort("unable to create a signalfd");
-    fds.control_socket = make_control_socket(s.control_socket);
+    if (!previous) fds.control_socket = make_control_socket(s.control_socket);
 
     auto loop = event_loop::create(256);
     if (!loop) {
@@ -158,6 +228,7 @@ int hw::system_manager_main(int argc, char** argv) try {
         last_resort("system-manager cannot run its event loop");
     }
     system_manager manager(std::move(s), facts, std::move(*loop), std::move(fds));
+    if (previous) manager.adopt(*previous);
     manager.run();
 } catch (const std::exception& e) {
     log::critical("unexpected failure during startup: {}", e.what());

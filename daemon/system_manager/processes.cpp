@@ -85,6 +85,17 @@ std::vector<process_info> other_processes(std::span<const pid_t> spared) {
     return found;
 }
 
+result<std::string> own_executable() {
+    char buf[4096];
+    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf);
+    if (n < 0) return fail();
+    if (n == sizeof buf) return fail(std::errc::filename_too_long);
+    std::string path(buf, static_cast<std::size_t>(n));
+    constexpr std::string_view deleted = " (deleted)";
+    if (path.ends_with(deleted)) path.resize(path.size() - deleted.size());
+    return path;
+}
+
 std::string describe(const std::vector<process_info>& procs, std::size_t limit) {
     std::string out;
     for (std::size_t i = 0; i < procs.size(); ++i) {

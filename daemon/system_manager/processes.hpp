@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.hpp"
 #include "daemon/requests.hpp"
 
 namespace hw::sysmgr {
@@ -27,6 +28,10 @@ std::string describe(const std::vector<process_info>& procs, std::size_t limit =
 // unmount, / last. Returns one line per failure. Only for the machine's own init: in a
 // container the filesystems may be shared with the host.
 std::vector<std::string> unmount_all();
+
+// The path of our own executable, from /proc/self/exe, also when it was replaced on disk (an
+// upgrade): the path then names the new file.
+result<std::string> own_executable();
 
 // The reboot(2) command for an action.
 int reboot_command(final_action a) noexcept;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/reboot.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -32,7 +33,10 @@ std::vector<std::string> current_environment() {
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e) {
         std::string_view v = *e;
-        if (v.starts_with("LISTEN_") || v.starts_with("NOTIFY_SOCKET=")) continue;
+        if (v.starts_with("LISTEN_") || v.starts_with("NOTIFY_SOCKET=") ||
+            v.starts_with("HEARTWOOD_REEXEC_STATE=")) {
+            continue;
+        }
         env.emplace_back(v);
     }
     return env;
@@ -50,9 +54,19 @@ system_manager::system_manager(settings s, host_facts facts, std::unique_ptr<eve
 
 void system_manager::run() noexcept {
     watch_signals();
-    start_logger();
-    start_manager();
-    board_.request(target::init);
+    if (resumed_) {
+        sweep_children();  // children that ended while we were being re-executed
+        if (logger_.pid <= 0) start_logger();
+        if (manager_.pid <= 0) {
+            start_manager();
+        } else {
+            watch_store();
+        }
+    } else {
+        start_logger();
+        start_manager();
+        board_.request(target::init);
+    }
     dispatch_jobs();
     for (;;) {
         if (!loop_->run_once()) {
@@ -178,14 +192,23 @@ bool system_manager::start_job(channel c, target t) noexcept {
     }
     jobs_[static_cast<int>(c)].pid = child->pid;
     log::info("started job '{}' as pid {}", fmt::join(req.argv, " "), child->pid);
+    arm_job_deadline(c, t, child->pid);
+    return true;
+}
+
+void system_manager::arm_job_deadline(channel c, target t, pid_t pid) noexcept {
     auto limit = c == channel::emergency ? settings_.emergency_timeout : settings_.job_timeout;
-    auto timer = loop_->after(limit, [this, c, t, pid = child->pid](int) noexcept {
+    auto timer = loop_->after(limit, [this, c, t, pid](int) noexcept {
         jobs_[static_cast<int>(c)].deadline = {};
         log::error("job {} (pid {}) ran past its time limit; killing it", target_name(t), pid);
         ::kill(pid, SIGKILL);
     });
-    if (timer) jobs_[static_cast<int>(c)].deadline = *timer;
-    return true;
+    if (timer) {
+        jobs_[static_cast<int>(c)].deadline = *timer;
+    } else {
+        log::error("unable to arm the time limit of job {}: {}", target_name(t),
+                   timer.error().message());
+    }
 }
 
 void system_manager::dispatch_jobs() noexcept {
@@ -358,6 +381,10 @@ void system_manager::on_signal(int signo, pid_t sender) noexcept {
         case k::ignore:
             log::notice("ignoring signal {} from pid {}", signo, sender);
             return;
+        case k::reexec:
+            log::notice("signal {} from pid {}: re-execute", signo, sender);
+            request_reexec();
+            return;
         case k::final:
             log::notice("signal {} from pid {}: final {}", signo, sender,
                         final_action_name(meaning.final));
@@ -442,6 +469,115 @@ void system_manager::send_handover() noexcept {
                    sent.error().message());
         return;
     }
+    if (reexec_pending_ && handover_.empty() && !handover_end_pending_) {
+        reexec_pending_ = false;
+        request_reexec();
+    }
+}
+
+// ---- re-execution ---------------------------------------------------------------------------
+
+void system_manager::adopt(const reexec_state& state) noexcept {
+    auto now = clock::now();
+    logger_.pid = state.logger.pid;
+    logger_.started = state.logger.pid > 0 ? now - state.logger.uptime : clock::time_point{};
+    manager_.pid = state.manager.pid;
+    manager_.started = state.manager.pid > 0 ? now - state.manager.uptime : clock::time_point{};
+    shell_pid_ = state.shell;
+    store_peer_.reset(state.store_peer);
+    for (const auto& j : state.jobs) {
+        jobs_[static_cast<int>(j.on)].pid = j.pid;
+        board_.resume_running(j.on, j.what);
+        arm_job_deadline(j.on, j.what, j.pid);  // the limit starts again from here
+    }
+    for (target t : state.pending) board_.request(t);
+    for (const auto& e : state.store) {
+        if (auto r = store_.store(e.name, unique_fd(e.fd)); !r) {
+            log::error("unable to keep descriptor {} across the re-execution: {}", e.name,
+                       r.error().message());
+        }
+    }
+    resumed_ = true;
+    log::notice("re-executed: took over the logger (pid {}), the service-manager (pid {}), {} "
+                "jobs and {} stored descriptors",
+                logger_.pid, manager_.pid, state.jobs.size(), store_.size());
+}
+
+reexec_state system_manager::snapshot() const {
+    reexec_state s;
+    auto fd_of = [](const unique_fd& fd) { return fd ? fd.get() : -1; };
+    s.log_read = fd_of(fds_.log_read);
+    s.log_write = fd_of(fds_.log_write);
+    s.log_write_own = fd_of(fds_.log_write_own);
+    s.console_messages = fd_of(fds_.console_messages);
+    s.console_children = fd_of(fds_.console_children);
+    s.control_socket = fd_of(fds_.control_socket);
+    s.store_peer = fd_of(store_peer_);
+    auto now = clock::now();
+    auto child = [now](const restartable& r) {
+        if (r.pid <= 0) return reexec_state::child{};
+        return reexec_state::child{
+            r.pid, std::chrono::duration_cast<std::chrono::milliseconds>(now - r.started)};
+    };
+    s.logger = child(logger_);
+    s.manager = child(manager_);
+    s.shell = shell_pid_;
+    for (channel c : {channel::regular, channel::emergency}) {
+        auto t = board_.running(c);
+        pid_t pid = jobs_[static_cast<int>(c)].pid;
+        if (t && pid > 0) s.jobs.push_back({c, *t, pid});
+    }
+    s.pending = board_.pending();
+    for (const auto& [name, fd] : store_.entries()) s.store.push_back({name, fd.get()});
+    return s;
+}
+
+void system_manager::request_reexec() noexcept {
+    if (phase_ != phase::running) {
+        log::notice("not re-executing: the system is stopping");
+        return;
+    }
+    if (!handover_.empty() || handover_end_pending_) {
+        log::info("re-executing once the fd store is handed to the service-manager");
+        reexec_pending_ = true;
+        return;
+    }
+    reexec();
+}
+
+// Keeps every descriptor of the snapshot open across execve() and runs our own executable
+// again. On any failure it restores close-on-exec and carries on as before.
+void system_manager::reexec() noexcept {
+    auto path = own_executable();
+    if (!path) {
+        log::error("unable to re-execute: cannot find our executable: {}", path.error().message());
+        return;
+    }
+    reexec_state state = snapshot();
+    unique_fd memfd(::memfd_create("heartwood-reexec", 0));  // inherited on purpose
+    std::string text = encode(state);
+    if (!memfd || ::write(memfd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        log::error("unable to re-execute: cannot write the state: {}", strerror(errno));
+        return;
+    }
+    std::vector<std::string> args = {*path};
+    args.insert(args.end(), settings_.boot_args.begin(), settings_.boot_args.end());
+    std::vector<std::string> env = current_environment();
+    for (auto& v : settings_environment(settings_)) env.push_back(std::move(v));
+    env.push_back(fmt::format("HEARTWOOD_REEXEC_STATE={}", memfd.get()));
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    for (auto& e : env) envp.push_back(e.data());
+    argv.push_back(nullptr);
+    envp.push_back(nullptr);
+
+    auto kept = state.descriptors();
+    for (int fd : kept) ::fcntl(fd, F_SETFD, 0);
+    log::notice("re-executing {}", *path);
+    ::execve(argv[0], argv.data(), envp.data());
+    int err = errno;
+    for (int fd : kept) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    log::error("unable to re-execute {}: {}; carrying on", *path, strerror(err));
 }
 
 // ---- final stop -----------------------------------------------------------------------------

@@ -19,6 +19,9 @@
 //     drain_logger        close our ends of the log pipe; the logger writes out and exits at EOF
 //     then: sync, unmount/remount read-only (not in a container), reboot(2) (only as PID 1;
 //     otherwise exit 0).
+//   re-execution  (SIGRTMIN+25; SIGTERM outside a container) while running: execve() of our own
+//                 executable keeping children and descriptors; the new image adopt()s the
+//                 state (reexec_state.hpp). A failed execve() changes nothing.
 // Every handler is noexcept. Nothing blocks except spawn()'s wait for a child's exec.
 // Last resort: if reboot(2) itself fails, PID 1 logs it and stays in the loop reaping (it
 // never exits, which would panic the kernel).
@@ -35,6 +38,7 @@
 #include "common/unique_fd.hpp"
 #include "daemon/fd_store.hpp"
 #include "daemon/requests.hpp"
+#include "daemon/system_manager/reexec_state.hpp"
 #include "daemon/system_manager/settings.hpp"
 #include "daemon/system_manager/setup.hpp"
 
@@ -57,7 +61,11 @@ class system_manager {
 public:
     system_manager(settings s, host_facts facts, std::unique_ptr<event_loop> loop,
                    owned_descriptors fds);
-    // Starts the logger, the service-manager and the init job, then loops for ever.
+    // Takes over the children and jobs of a previous image of PID 1 (the descriptors came to
+    // the constructor). Call before run().
+    void adopt(const reexec_state& state) noexcept;
+    // Starts the logger, the service-manager and the init job (after adopt(): only what is not
+    // running), then loops for ever.
     [[noreturn]] void run() noexcept;
 
 private:
@@ -87,6 +95,7 @@ private:
     void start_manager() noexcept;
     void schedule_restart(restartable& child, void (system_manager::*start)()) noexcept;
     bool start_job(channel c, target t) noexcept;  // false: could not run, channel free
+    void arm_job_deadline(channel c, target t, pid_t pid) noexcept;
     void dispatch_jobs() noexcept;
     void offer_emergency_shell(const char* why) noexcept;
     void on_child_exit(pid_t pid, int status) noexcept;
@@ -101,6 +110,11 @@ private:
     void watch_store() noexcept;
     void on_store_readable() noexcept;
     void send_handover() noexcept;
+
+    // Re-execution (reexec_state.hpp): only while running, and not in the middle of a handover.
+    void request_reexec() noexcept;
+    void reexec() noexcept;
+    reexec_state snapshot() const;
 
     // Final stop.
     void begin_final(final_action a) noexcept;
@@ -126,7 +140,8 @@ private:
     restartable manager_{"service-manager", std::chrono::seconds(5)};
     pid_t shell_pid_ = -1;
     int logger_drain_restarts_ = 0;  // bounded retries while draining the log at the end
-    bool init_sent_ = false;
+    bool resumed_ = false;         // adopted from a previous image: no init job
+    bool reexec_pending_ = false;  // asked for while the fd store was being handed over
 
     phase phase_ = phase::running;
     std::optional<final_action> final_;
