@@ -282,7 +282,7 @@ void manager::on_notify() {
 void manager::apply_notify(service& s, pid_t sender, const notify_message& m) {
     if (m.status) {
         s.status_text = m.status->substr(0, proto::max_text);
-        s.dirty = true;
+        mark_dirty(s);
     }
     if (m.main_pid && *m.main_pid != s.pid && s.prog == program::run) {
         pid_t pid = *m.main_pid;
@@ -300,7 +300,7 @@ void manager::apply_notify(service& s, pid_t sender, const notify_message& m) {
             pids_[pid] = &s;
             watch_pidfd(s);
             write_status_file(s);
-            s.dirty = true;
+            mark_dirty(s);
         }
     }
     if (m.ready && s.bundle.config.ready_by == readiness::sd_notify) deliver(s, became_ready{});
@@ -396,9 +396,9 @@ void manager::arm_flush_store() {
 }
 
 void manager::flush() {
-    for (auto& [name, s] : services_) {
-        if (!s->dirty) continue;
+    for (service* s : dirty_) {
         s->dirty = false;
+        const std::string& name = s->name;
         saved_service sv;
         sv.name = name;
         sv.bundle_dir = s->bundle.bundle_dir;
@@ -418,6 +418,7 @@ void manager::flush() {
             log::error("{}: unable to write its state file: {}", name, r.error().message());
         }
     }
+    dirty_.clear();
     store_.flush();
     arm_flush_store();
 }
