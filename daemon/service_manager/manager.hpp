@@ -137,6 +137,7 @@ class manager {
     std::vector<std::string> base_env_;
     unique_fd service_out_, service_err_;  // our stdout/stderr, blocking, for services
     op_id tree_recheck_;
+    std::chrono::milliseconds tree_recheck_delay_{};
     op_id store_flush_;
     bool shutting_down_ = false;
 };

@@ -60,6 +60,9 @@ std::string cgroup_service_name(pid_t pid) {
     return {};
 }
 
+constexpr std::chrono::milliseconds first_tree_recheck{1};
+constexpr std::chrono::milliseconds last_tree_recheck{250};
+
 }  // namespace
 
 result<void> manager::start(std::map<std::string, unique_fd> stored) {
@@ -338,30 +341,35 @@ void manager::watch_tree(service& s, std::deque<event>& follow_ups) {
         return;
     }
     s.watching_tree = true;
-    if (!s.tree.uses_cgroup()) arm_tree_recheck();
+    if (!s.tree.uses_cgroup()) {
+        // A new watch: look again soon (the leftovers may be zombies that PID 1 is about to
+        // reap, e.g. after kill -9 -1), then less and less often.
+        if (tree_recheck_delay_ > 2 * first_tree_recheck) {  // the armed recheck is later
+            loop_.cancel(tree_recheck_);
+            tree_recheck_delay_ = first_tree_recheck;
+        }
+        arm_tree_recheck();
+    }
 }
 
 // Trees whose last process was not reaped by us (its parent was another member that left the
-// group) would never be noticed: a slow recheck runs while any pgroup tree is watched.
+// group, or PID 1 reaps it) would never be noticed: a recheck runs while any pgroup tree is
+// watched, 1 ms after a new watch began and then doubling up to every 250 ms.
 void manager::arm_tree_recheck() {
     if (tree_recheck_) return;
-    auto id = loop_.after(std::chrono::milliseconds(250), [this](int) noexcept {
+    auto delay = std::max(tree_recheck_delay_, first_tree_recheck);
+    auto id = loop_.after(delay, [this](int) noexcept {
         tree_recheck_ = {};
         guarded("check process trees", [&] { check_trees(); });
     });
     if (id) tree_recheck_ = *id;
+    tree_recheck_delay_ = std::min(delay * 2, last_tree_recheck);
 }
 
 void manager::check_trees() {
     std::vector<std::string> emptied;
-    bool still_watching = false;
     for (auto& [name, s] : services_) {
-        if (!s->watching_tree) continue;
-        if (s->tree.empty()) {
-            emptied.push_back(name);
-        } else if (!s->tree.uses_cgroup()) {
-            still_watching = true;
-        }
+        if (s->watching_tree && s->tree.empty()) emptied.push_back(name);
     }
     for (const auto& name : emptied) {
         auto it = services_.find(name);
@@ -370,7 +378,19 @@ void manager::check_trees() {
         it->second->tree.set_group(0);
         deliver(*it->second, tree_empty{});
     }
-    if (still_watching) arm_tree_recheck();
+    bool still_watching = false;
+    for (auto& [name, s] : services_) {
+        if (s->watching_tree && !s->tree.uses_cgroup()) {
+            still_watching = true;
+            break;
+        }
+    }
+    if (still_watching) {
+        arm_tree_recheck();
+    } else {
+        loop_.cancel(tree_recheck_);
+        tree_recheck_delay_ = {};
+    }
 }
 
 void manager::on_inotify() {
