@@ -471,6 +471,7 @@ void manager::spawn_program(service& s, program prog, const std::vector<std::str
         if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0) {
             s.ready_read = unique_fd(p[0]);
             ready_write = unique_fd(p[1]);
+            move_high(s.ready_read);  // ready_write stays low: the child gets it
             req.extra_fds.emplace_back(ready_write.get(), *s.bundle.notification_fd);
         } else {
             log::error("{}: unable to create the notification-fd pipe: {}", s.name,
@@ -501,6 +502,7 @@ void manager::spawn_program(service& s, program prog, const std::vector<std::str
     s.pid = child->pid;
     s.pid_start = 0;
     s.pidfd = std::move(child->pidfd);
+    move_high(s.pidfd);
     s.is_child = true;
     s.prog = prog;
     s.paused = false;

@@ -142,6 +142,7 @@ result<void> manager::start(std::map<std::string, unique_fd> stored) {
         }
         if (auto p = stored.find("ready:" + sv.name); p != stored.end()) {
             s.ready_read = std::move(p->second);
+            move_high(s.ready_read);
             stored.erase(p);
         }
         restored.emplace_back(&s, std::move(sv));
@@ -192,6 +193,7 @@ void manager::adopt(service& s, pid_t pid, std::uint64_t start_time, pid_t pgid,
             s.pid = pid;
             s.pid_start = start_time;
             s.pidfd = std::move(*fd);
+            move_high(s.pidfd);
             s.is_child = false;
             s.prog = m.current;
             pids_[pid] = &s;
@@ -297,6 +299,7 @@ void manager::apply_notify(service& s, pid_t sender, const notify_message& m) {
             s.pid = pid;
             s.pid_start = 0;
             s.pidfd = std::move(*fd);
+            move_high(s.pidfd);
             auto st = read_proc_stat(pid);
             s.is_child = st && st->ppid == ::getpid();
             if (st && !s.tree.uses_cgroup()) s.tree.set_group(st->pgrp);
