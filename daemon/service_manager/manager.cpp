@@ -532,15 +532,21 @@ void manager::process_ended(service& s, int wait_status) {
 
 void manager::reap_children() {
     std::vector<std::pair<service*, int>> ended;
+    bool orphans = false;
     while (auto r = reap_one()) {
         auto it = pids_.find(r->pid);
-        if (it == pids_.end()) continue;  // an orphan that was reparented to us
+        if (it == pids_.end()) {  // an orphan that was reparented to us
+            orphans = true;
+            continue;
+        }
         ended.emplace_back(it->second, r->status);
         pids_.erase(it);
     }
     // Dispatch after reaping everything, so a tree check does not see reapable zombies.
+    // process_ended() looks at the tree of the service whose main process ended; an orphan
+    // may have been the last member of any watched tree.
     for (auto& [s, status] : ended) process_ended(*s, status);
-    check_trees();
+    if (orphans) check_trees();
 }
 
 void manager::publish(service& s) {
