@@ -1,10 +1,11 @@
 // process: starting programs and handling processes by pidfd.
 //
-// spawn() forks and execs one program with a precise descriptor layout and reports which step
-// failed in the child (chdir, setsid, dup2, setgid, setuid, cgroup, exec) through a
-// close-on-exec pipe: if exec succeeds the pipe closes with nothing written. The parent waits
-// only for that exec, never for the program. The child starts with an empty signal mask and
-// default dispositions whatever the parent had (a PID 1 blocks and ignores most signals).
+// spawn() starts one program (a vfork-like clone, then exec) with a precise descriptor layout
+// and reports which step failed in the child (chdir, setsid, dup2, setgid, setuid, cgroup,
+// exec) through a close-on-exec pipe: if exec succeeds the pipe closes with nothing written.
+// The parent waits only for that exec, never for the program. The child starts with an empty
+// signal mask and default dispositions whatever the parent had (a PID 1 blocks and ignores
+// most signals).
 // An environment entry that is exactly "LISTEN_PID=" gets the child's own pid appended, for the
 // socket-passing convention (the parent cannot know the pid before forking).
 #pragma once
