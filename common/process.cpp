@@ -31,10 +31,20 @@ struct exec_report {
 constexpr std::string_view listen_pid_prefix = "LISTEN_PID=";
 constexpr std::size_t listen_pid_digits = 20;
 
-// In the child: completes the placeholder left by c_strings() with getpid(), in place.
+// "LISTEN_PID=" padded with room for the pid: only spawn()'s own copy holds this.
+bool is_listen_pid_placeholder(const char* e) {
+    if (std::strncmp(e, listen_pid_prefix.data(), listen_pid_prefix.size()) != 0) return false;
+    e += listen_pid_prefix.size();
+    for (std::size_t i = 0; i < listen_pid_digits; ++i) {
+        if (e[i] != ' ') return false;
+    }
+    return e[listen_pid_digits] == '\0';
+}
+
+// In the child: completes the placeholder left by spawn() with getpid(), in place.
 void fill_listen_pid(char* const* envp) {
     for (; *envp; ++envp) {
-        if (std::strncmp(*envp, listen_pid_prefix.data(), listen_pid_prefix.size()) != 0) continue;
+        if (!is_listen_pid_placeholder(*envp)) continue;
         char* out = *envp + listen_pid_prefix.size();
         char digits[listen_pid_digits];
         std::size_t n = 0;
@@ -180,11 +190,17 @@ std::expected<child_process, spawn_failure> spawn(const spawn_request& req) noex
     try {
         argv = c_strings(req.argv);
         if (req.env) {
-            env_storage = *req.env;
-            for (auto& e : env_storage) {
-                if (e == listen_pid_prefix) e.append(listen_pid_digits, ' ');  // room for the pid
+            // The child writes only into a placeholder, which lives in a copy of our own; without
+            // one, the caller's strings serve as they are.
+            bool placeholder = false;
+            for (const auto& e : *req.env) placeholder = placeholder || e == listen_pid_prefix;
+            if (placeholder) {
+                env_storage = *req.env;
+                for (auto& e : env_storage) {
+                    if (e == listen_pid_prefix) e.append(listen_pid_digits, ' ');  // pid's room
+                }
             }
-            envp = c_strings(env_storage);
+            envp = c_strings(placeholder ? env_storage : *req.env);
         }
     } catch (...) {
         return failure(spawn_stage::fork, ENOMEM);

@@ -131,3 +131,21 @@ TEST_CASE("a spawned program gets only the descriptors it is handed, and ours st
     CHECK(::fcntl(low.get(), F_GETFD) == FD_CLOEXEC);
     CHECK(::fcntl(high.get(), F_GETFD) == FD_CLOEXEC);
 }
+
+TEST_CASE("an environment entry LISTEN_PID= gets the child's pid, and the request is unchanged") {
+    int p[2];
+    REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+    hw::unique_fd r(p[0]), w(p[1]);
+    hw::spawn_request req;
+    req.argv = {"sh", "-c", "echo \"$LISTEN_PID $OTHER\""};
+    req.env = std::vector<std::string>{"PATH=/usr/bin:/bin", "LISTEN_PID=", "OTHER=x"};
+    req.stdio = {-1, w.get(), -1};
+    auto child = hw::spawn(req);
+    REQUIRE(child);
+    w.reset();
+    char buf[64] = {};
+    REQUIRE(::read(r.get(), buf, sizeof buf - 1) > 0);
+    CHECK(std::string(buf) == std::to_string(child->pid) + " x\n");
+    CHECK((*req.env)[1] == "LISTEN_PID=");
+    wait_for(child->pid);
+}
