@@ -43,7 +43,11 @@ result<control_client> control_client::connect(std::string_view path) {
 result<void> control_client::send(const proto::request& req) {
     current_id_ = next_id_++;
     if (next_id_ == 0) next_id_ = 1;  // 0 is the id of pushed events
-    auto rec = proto::encode_request(current_id_, req);
+    return send_record(current_id_, req);
+}
+
+result<void> control_client::send_record(std::uint32_t id, const proto::request& req) {
+    auto rec = proto::encode_request(id, req);
     if (!rec) return fail(rec.error());
     ssize_t n;
     do {
@@ -57,15 +61,19 @@ result<std::optional<proto::reply>> control_client::receive(std::chrono::millise
                                                             std::uint32_t* id) {
     std::optional<clock::time_point> deadline;
     if (timeout.count() >= 0) deadline = clock::now() + timeout;
-    std::vector<std::byte> buf(proto::max_record + 1);
+    auto& buf = buffer_;
     for (;;) {
-        pollfd pfd{fd_.get(), POLLIN, 0};
-        int r = ::poll(&pfd, 1, poll_timeout(deadline));
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return fail();
-        if (r == 0) return std::optional<proto::reply>{};
+        // A record that is already there needs no poll(2) first.
         ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), MSG_DONTWAIT);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) {
+            pollfd pfd{fd_.get(), POLLIN, 0};
+            int r = ::poll(&pfd, 1, poll_timeout(deadline));
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) return fail();
+            if (r == 0) return std::optional<proto::reply>{};
+            continue;
+        }
         if (n < 0) return fail();
         if (n == 0) return fail(std::errc::connection_reset);
         auto rep = proto::decode_reply(std::span(buf.data(), static_cast<std::size_t>(n)));
@@ -108,6 +116,52 @@ result<proto::reply> control_client::call(const proto::request& req) {
     message_.clear();
     if (auto r = send(req); !r) return fail(r.error());
     return await_reply();
+}
+
+result<std::vector<proto::reply>> control_client::call_many(
+    std::span<const proto::request> requests, std::size_t window) {
+    message_.clear();
+    window = std::max<std::size_t>(window, 1);
+    std::vector<proto::reply> replies(requests.size());
+    std::vector<bool> got(requests.size(), false);
+    // Request i goes out with id first + i (ids wrap around, skipping 0, the events' id).
+    std::vector<std::uint32_t> ids(requests.size());
+    std::size_t sent = 0, received = 0;
+    auto deadline = clock::now() + reply_timeout_;
+    while (received < requests.size()) {
+        while (sent < requests.size() && sent - received < window) {
+            ids[sent] = next_id_++;
+            if (next_id_ == 0) next_id_ = 1;
+            if (auto r = send_record(ids[sent], requests[sent]); !r) return fail(r.error());
+            ++sent;
+        }
+        auto left = std::chrono::milliseconds(-1);
+        if (reply_timeout_.count() >= 0) {
+            left = std::max(
+                std::chrono::milliseconds(0),
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
+        }
+        std::uint32_t id = 0;
+        auto rep = receive(left, &id);
+        if (!rep) return fail(rep.error());
+        if (!*rep) return fail(std::errc::timed_out);
+        if (auto* ev = std::get_if<proto::event>(&**rep); ev && id == 0) {
+            events_.push_back(std::move(ev->status));
+            continue;
+        }
+        // Replies come in the order of the requests; an id we do not wait for is a late reply
+        // to an abandoned request (or a list's further record) and is dropped.
+        for (std::size_t i = received; i < sent; ++i) {
+            if (ids[i] != id || got[i]) continue;
+            replies[i] = std::move(**rep);
+            got[i] = true;
+            break;
+        }
+        while (received < sent && got[received]) ++received;
+        if (reply_timeout_.count() >= 0) deadline = clock::now() + reply_timeout_;
+    }
+    current_id_ = 0;
+    return replies;
 }
 
 result<void> control_client::call_ok(const proto::request& req) {

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <deque>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,14 @@ class control_client {
     result<void> plumb(std::string_view producer, std::string_view consumer);
     result<void> subscribe();
 
+    // Several requests pipelined: up to `window` of them are in flight at once, so a batch
+    // costs about one round trip per window instead of one per request. The replies come back
+    // in the order of the requests; a server-side error is an error_reply among them (a list
+    // request gets only its first list_reply record: use list() for lists). Fails as a whole
+    // only when the connection fails or a reply does not come within the reply timeout.
+    result<std::vector<proto::reply>> call_many(std::span<const proto::request> requests,
+                                                std::size_t window = 32);
+
     // The next pushed event; std::nullopt when `timeout` passed first (negative: wait for ever).
     result<std::optional<proto::service_status>> next_event(
         std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
@@ -56,10 +65,11 @@ class control_client {
     int fd() const noexcept { return fd_.get(); }
 
   private:
-    explicit control_client(unique_fd fd) : fd_(std::move(fd)) {}
+    explicit control_client(unique_fd fd) : fd_(std::move(fd)), buffer_(proto::max_record + 1) {}
     result<proto::reply> call(const proto::request& req);
     result<void> call_ok(const proto::request& req);
     result<void> send(const proto::request& req);
+    result<void> send_record(std::uint32_t id, const proto::request& req);
     // Receives one record within `timeout` (negative: for ever); nullopt on timeout.
     result<std::optional<proto::reply>> receive(std::chrono::milliseconds timeout,
                                                 std::uint32_t* id);
@@ -72,6 +82,7 @@ class control_client {
     std::chrono::milliseconds reply_timeout_{-1};
     std::deque<proto::service_status> events_;
     std::string message_;
+    std::vector<std::byte> buffer_;  // one received record
 };
 
 }  // namespace hw

@@ -5,12 +5,15 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 
 namespace hw {
@@ -28,10 +31,20 @@ struct exec_report {
 constexpr std::string_view listen_pid_prefix = "LISTEN_PID=";
 constexpr std::size_t listen_pid_digits = 20;
 
-// In the child: completes the placeholder left by c_strings() with getpid(), in place.
+// "LISTEN_PID=" padded with room for the pid: only spawn()'s own copy holds this.
+bool is_listen_pid_placeholder(const char* e) {
+    if (std::strncmp(e, listen_pid_prefix.data(), listen_pid_prefix.size()) != 0) return false;
+    e += listen_pid_prefix.size();
+    for (std::size_t i = 0; i < listen_pid_digits; ++i) {
+        if (e[i] != ' ') return false;
+    }
+    return e[listen_pid_digits] == '\0';
+}
+
+// In the child: completes the placeholder left by spawn() with getpid(), in place.
 void fill_listen_pid(char* const* envp) {
     for (; *envp; ++envp) {
-        if (std::strncmp(*envp, listen_pid_prefix.data(), listen_pid_prefix.size()) != 0) continue;
+        if (!is_listen_pid_placeholder(*envp)) continue;
         char* out = *envp + listen_pid_prefix.size();
         char digits[listen_pid_digits];
         std::size_t n = 0;
@@ -43,14 +56,34 @@ void fill_listen_pid(char* const* envp) {
     }
 }
 
-// Runs in the forked child: only async-signal-safe calls from here on. Never returns.
-[[noreturn]] void child_main(const spawn_request& req, char* const* argv, char* const* envp,
-                             int report_fd) {
+struct child_args {
+    const spawn_request* req;
+    char* const* argv;
+    char* const* envp;
+    int report_fd;
+    int keep_below;  // every descriptor the child uses is below this
+};
+
+// Runs in the child, which shares our memory and (until its first step) our descriptor table,
+// while we are suspended (CLONE_VM | CLONE_VFORK | CLONE_FILES): only async-signal-safe calls,
+// no writes to memory we still use, and it never returns. Its first step gives it a descriptor
+// table of its own holding only the descriptors below keep_below: the kernel copies nothing
+// above, so the cost of a spawn does not grow with the descriptors the parent holds up there.
+[[noreturn]] void child_main(const child_args& a) {
+    const spawn_request& req = *a.req;
+    char* const* argv = a.argv;
+    char* const* envp = a.envp;
+    int report_fd = a.report_fd;
     auto die = [report_fd](spawn_stage stage) {
         exec_report r{static_cast<int>(stage), errno};
         [[maybe_unused]] auto n = ::write(report_fd, &r, sizeof r);
         _exit(127);
     };
+    if (::syscall(SYS_close_range, static_cast<unsigned>(a.keep_below), ~0U,
+                  CLOSE_RANGE_UNSHARE) != 0 &&
+        ::unshare(CLONE_FILES) != 0) {  // a kernel before 5.9: copy the whole table
+        die(spawn_stage::fds);
+    }
     sigset_t mask;
     sigemptyset(&mask);
     for (int sig : req.blocked_signals) sigaddset(&mask, sig);
@@ -101,6 +134,38 @@ void fill_listen_pid(char* const* envp) {
     _exit(127);  // not reached: die() does not return
 }
 
+int child_entry(void* p) {
+    child_main(*static_cast<const child_args*>(p));
+}
+
+// The child's stack: what child_main and execvpe need (execvpe builds the PATH candidates and
+// a script's argv on the stack), as posix_spawn sizes it.
+std::size_t child_stack_size(const spawn_request& req) {
+    std::size_t size = 64 * 1024 + (req.argv.size() + 2) * sizeof(char*);
+    if (const char* path = std::getenv("PATH")) size += std::strlen(path);
+    for (const auto& a : req.argv) size += a.size();
+    long page = ::sysconf(_SC_PAGESIZE);
+    std::size_t p = page > 0 ? static_cast<std::size_t>(page) : 4096;
+    return (size + p - 1) / p * p;
+}
+
+// Every signal blocked for the life of the scope: no handler of ours may run in the child,
+// which shares our memory, before it has reset the dispositions.
+class all_signals_blocked {
+  public:
+    all_signals_blocked() noexcept {
+        sigset_t all;
+        sigfillset(&all);
+        ::pthread_sigmask(SIG_SETMASK, &all, &saved_);
+    }
+    ~all_signals_blocked() { ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+    all_signals_blocked(const all_signals_blocked&) = delete;
+    all_signals_blocked& operator=(const all_signals_blocked&) = delete;
+
+  private:
+    sigset_t saved_;
+};
+
 std::vector<char*> c_strings(const std::vector<std::string>& v) {
     std::vector<char*> out;
     out.reserve(v.size() + 1);
@@ -125,11 +190,17 @@ std::expected<child_process, spawn_failure> spawn(const spawn_request& req) noex
     try {
         argv = c_strings(req.argv);
         if (req.env) {
-            env_storage = *req.env;
-            for (auto& e : env_storage) {
-                if (e == listen_pid_prefix) e.append(listen_pid_digits, ' ');  // room for the pid
+            // The child writes only into a placeholder, which lives in a copy of our own; without
+            // one, the caller's strings serve as they are.
+            bool placeholder = false;
+            for (const auto& e : *req.env) placeholder = placeholder || e == listen_pid_prefix;
+            if (placeholder) {
+                env_storage = *req.env;
+                for (auto& e : env_storage) {
+                    if (e == listen_pid_prefix) e.append(listen_pid_digits, ' ');  // pid's room
+                }
             }
-            envp = c_strings(env_storage);
+            envp = c_strings(placeholder ? env_storage : *req.env);
         }
     } catch (...) {
         return failure(spawn_stage::fork, ENOMEM);
@@ -138,9 +209,26 @@ std::expected<child_process, spawn_failure> spawn(const spawn_request& req) noex
     if (pipe2(report, O_CLOEXEC) != 0) return failure(spawn_stage::pipe, errno);
     unique_fd report_read(report[0]), report_write(report[1]);
 
-    pid_t pid = fork();
-    if (pid < 0) return failure(spawn_stage::fork, errno);
-    if (pid == 0) child_main(req, argv.data(), req.env ? envp.data() : nullptr, report[1]);
+    child_args args{&req, argv.data(), req.env ? envp.data() : nullptr, report[1], report[1]};
+    for (int fd : req.stdio) args.keep_below = std::max(args.keep_below, fd);
+    for (const auto& [from, to] : req.extra_fds) args.keep_below = std::max(args.keep_below, from);
+    args.keep_below = std::max(args.keep_below, req.cgroup_procs_fd) + 1;
+
+    std::size_t stack_size = child_stack_size(req);
+    void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (stack == MAP_FAILED) return failure(spawn_stage::fork, errno);
+    pid_t pid;
+    {
+        all_signals_blocked blocked;
+        // Like vfork: we resume once the child has exec'ed or exited, so its report (if any)
+        // is in the pipe by then. Neither our pages nor our descriptor table are copied.
+        pid = ::clone(child_entry, static_cast<char*>(stack) + stack_size,
+                      CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &args);
+    }
+    int clone_errno = errno;
+    ::munmap(stack, stack_size);
+    if (pid < 0) return failure(spawn_stage::fork, clone_errno);
 
     report_write.reset();
     exec_report r{};
@@ -157,6 +245,12 @@ std::expected<child_process, spawn_failure> spawn(const spawn_request& req) noex
     child_process child{pid, {}};
     if (auto fd = pidfd_open(pid)) child.pidfd = std::move(*fd);
     return child;
+}
+
+void move_high(unique_fd& fd) noexcept {
+    if (!fd || fd.get() >= high_fd_base) return;
+    int moved = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, high_fd_base);
+    if (moved >= 0) fd.reset(moved);
 }
 
 result<unique_fd> pidfd_open(pid_t pid) noexcept {

@@ -1,10 +1,11 @@
 // process: starting programs and handling processes by pidfd.
 //
-// spawn() forks and execs one program with a precise descriptor layout and reports which step
-// failed in the child (chdir, setsid, dup2, setgid, setuid, cgroup, exec) through a
-// close-on-exec pipe: if exec succeeds the pipe closes with nothing written. The parent waits
-// only for that exec, never for the program. The child starts with an empty signal mask and
-// default dispositions whatever the parent had (a PID 1 blocks and ignores most signals).
+// spawn() starts one program (a vfork-like clone, then exec) with a precise descriptor layout
+// and reports which step failed in the child (chdir, setsid, dup2, setgid, setuid, cgroup,
+// exec) through a close-on-exec pipe: if exec succeeds the pipe closes with nothing written.
+// The parent waits only for that exec, never for the program. The child starts with an empty
+// signal mask and default dispositions whatever the parent had (a PID 1 blocks and ignores
+// most signals).
 // An environment entry that is exactly "LISTEN_PID=" gets the child's own pid appended, for the
 // socket-passing convention (the parent cannot know the pid before forking).
 #pragma once
@@ -55,7 +56,16 @@ struct child_process {
 };
 
 // Starts the program. On failure nothing is left running: a child that failed is reaped.
+// The child is made like vfork's (our memory is not copied; we wait until it has exec'ed) and
+// gets a copy of our descriptors numbered below the highest one it is given, none above.
 std::expected<child_process, spawn_failure> spawn(const spawn_request& req) noexcept;
+
+// A process that holds many descriptors for long (one set per service) keeps them at
+// high_fd_base or above, so that its spawns stay cheap: the pipes and descriptors a spawn
+// hands on are then low-numbered, and nothing above them is copied into the child.
+// Best effort: the descriptor stays where it is when it cannot move (RLIMIT_NOFILE).
+inline constexpr int high_fd_base = 1024;
+void move_high(unique_fd& fd) noexcept;
 
 // Thin, error-returning wrappers over the pidfd system calls.
 result<unique_fd> pidfd_open(pid_t pid) noexcept;

@@ -124,12 +124,19 @@ class runner {
     }
 
     void load_all() {
+        std::vector<std::uint32_t> loading;
+        std::vector<std::pair<std::string_view, std::string_view>> items;
         for (std::uint32_t m = 0; m < plan_.members.size(); ++m) {
             if (plan_.actions[m] != action::start) continue;
             emit(job_event_kind::load, m);
-            if (auto r = control_.load(name(m), bundle_of(m).path); !r) {
+            loading.push_back(m);
+            items.emplace_back(name(m), bundle_of(m).path);
+        }
+        auto loaded = control_.load_many(items);
+        for (std::size_t i = 0; i < loading.size(); ++i) {
+            if (auto& r = loaded[i]; !r) {
                 if (r.error().connection_lost) return lose(r.error());
-                finish(m, outcome::failed, "unable to load: " + r.error().message);
+                finish(loading[i], outcome::failed, "unable to load: " + r.error().message);
             }
         }
         for (std::uint32_t m = 0; m < plan_.members.size(); ++m) {
@@ -147,35 +154,72 @@ class runner {
         }
     }
 
-    // Acts on every member whose waits have finished; finishing may release more.
+    // Acts on every member whose waits have finished; finishing may release more. Members
+    // released together are acted on together: one pipelined batch of status requests, then
+    // one of start/stop requests.
     void drain() {
         while (!runnable_.empty() && result_.exit_status != 111) {
-            std::uint32_t m = runnable_.front();
-            runnable_.pop_front();
-            if (state_[m].at == phase::waiting) act(m);
+            std::vector<std::uint32_t> batch;
+            while (!runnable_.empty()) {
+                std::uint32_t m = runnable_.front();
+                runnable_.pop_front();
+                if (state_[m].at == phase::waiting) batch.push_back(m);
+            }
+            act(batch);
         }
     }
 
-    void act(std::uint32_t m) {
-        auto& s = state_[m];
-        emit(job_event_kind::unblocked, m);
-        auto st = control_.status(name(m));
-        if (!st) return fail_call(m, st.error());
-        const bool starting = plan_.actions[m] == action::start;
-        const auto& current = *st;
-        if (starting && current && current->state == service_state::ready)
-            return finish(m, outcome::already);
-        if (!starting && (!current || current->state == service_state::stopped ||
-                          current->state == service_state::failed))
-            return finish(m, outcome::already);
-        auto r = starting ? control_.start(name(m)) : control_.stop(name(m));
-        if (!r) return fail_call(m, r.error());
-        emit(starting ? job_event_kind::start : job_event_kind::stop, m);
-        s.at = phase::acting;
-        s.acted = control_.now();
-        auto limit = starting ? bundle_of(m).start_timeout.value_or(opts_.start_timeout)
-                              : bundle_of(m).stop_timeout.value_or(opts_.stop_timeout);
-        set_deadline(m, limit.count() ? s.acted + limit : clock::time_point::max());
+    void act(const std::vector<std::uint32_t>& batch) {
+        std::vector<std::string_view> names;
+        for (std::uint32_t m : batch) {
+            emit(job_event_kind::unblocked, m);
+            names.push_back(name(m));
+        }
+        auto statuses = control_.status_many(names);
+        std::vector<std::uint32_t> acting;
+        std::vector<std::pair<std::string_view, bool>> requests;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (result_.exit_status == 111) return;
+            std::uint32_t m = batch[i];
+            if (state_[m].at != phase::waiting) continue;  // failed by a requirement meanwhile
+            auto& st = statuses[i];
+            if (!st) {
+                fail_call(m, st.error());
+                continue;
+            }
+            const bool starting = plan_.actions[m] == action::start;
+            const auto& current = *st;
+            if (starting && current && current->state == service_state::ready) {
+                finish(m, outcome::already);
+                continue;
+            }
+            if (!starting && (!current || current->state == service_state::stopped ||
+                              current->state == service_state::failed)) {
+                finish(m, outcome::already);
+                continue;
+            }
+            acting.push_back(m);
+            requests.emplace_back(name(m), starting);
+        }
+        auto replies = control_.start_stop_many(requests);
+        // Every request of the batch has gone out: mark them all acting before a failed one
+        // can fail its requirers (which, being acted on, are then left alone).
+        clock::time_point now = control_.now();
+        for (std::size_t i = 0; i < acting.size(); ++i) {
+            if (!replies[i]) continue;
+            std::uint32_t m = acting[i];
+            auto& s = state_[m];
+            const bool starting = plan_.actions[m] == action::start;
+            emit(starting ? job_event_kind::start : job_event_kind::stop, m);
+            s.at = phase::acting;
+            s.acted = now;
+            auto limit = starting ? bundle_of(m).start_timeout.value_or(opts_.start_timeout)
+                                  : bundle_of(m).stop_timeout.value_or(opts_.stop_timeout);
+            set_deadline(m, limit.count() ? s.acted + limit : clock::time_point::max());
+        }
+        for (std::size_t i = 0; i < acting.size() && result_.exit_status != 111; ++i) {
+            if (!replies[i]) fail_call(acting[i], replies[i].error());
+        }
     }
 
     void set_deadline(std::uint32_t m, clock::time_point d) {

@@ -69,6 +69,50 @@ class manager_control final : public service_control {
     }
     control_result<void> subscribe() override { return done(client_.subscribe()); }
 
+    std::vector<control_result<void>> load_many(
+        std::span<const std::pair<std::string_view, std::string_view>> name_and_dir) override {
+        std::vector<proto::request> reqs;
+        reqs.reserve(name_and_dir.size());
+        for (const auto& [name, dir] : name_and_dir)
+            reqs.emplace_back(proto::load_request{std::string(name), std::string(dir)});
+        return ok_replies(reqs);
+    }
+    std::vector<control_result<void>> start_stop_many(
+        std::span<const std::pair<std::string_view, bool>> name_and_start) override {
+        std::vector<proto::request> reqs;
+        reqs.reserve(name_and_start.size());
+        for (const auto& [name, up] : name_and_start) {
+            if (up)
+                reqs.emplace_back(proto::start_request{std::string(name)});
+            else
+                reqs.emplace_back(proto::stop_request{std::string(name)});
+        }
+        return ok_replies(reqs);
+    }
+    std::vector<control_result<std::optional<service_status>>> status_many(
+        std::span<const std::string_view> names) override {
+        std::vector<proto::request> reqs;
+        reqs.reserve(names.size());
+        for (auto name : names) reqs.emplace_back(proto::status_request{std::string(name)});
+        std::vector<control_result<std::optional<service_status>>> out;
+        auto replies = client_.call_many(reqs);
+        for (std::size_t i = 0; i < reqs.size(); ++i) {
+            if (!replies) {
+                out.push_back(std::unexpected(error(replies.error())));
+            } else if (auto* st = std::get_if<proto::status_reply>(&(*replies)[i])) {
+                out.push_back(std::optional<service_status>(from_wire(st->status)));
+            } else if (auto* err = std::get_if<proto::error_reply>(&(*replies)[i])) {
+                if (err->code == ENOENT)
+                    out.push_back(std::optional<service_status>());  // not loaded
+                else
+                    out.push_back(std::unexpected(control_error{err->message, false}));
+            } else {
+                out.push_back(std::unexpected(bad_reply()));
+            }
+        }
+        return out;
+    }
+
     control_result<std::optional<service_event>> next_event(clock::time_point deadline) override {
         auto timeout = std::chrono::milliseconds(-1);
         if (deadline != clock::time_point::max()) {
@@ -95,6 +139,28 @@ class manager_control final : public service_control {
     control_result<void> done(result<void> r) const {
         if (r) return {};
         return std::unexpected(error(r.error()));
+    }
+    static control_error bad_reply() {
+        return {fmt::format("service-manager: {}",
+                            std::make_error_code(std::errc::bad_message).message()),
+                true};
+    }
+    // Pipelines requests whose answer is ok or an error.
+    std::vector<control_result<void>> ok_replies(const std::vector<proto::request>& reqs) {
+        std::vector<control_result<void>> out;
+        auto replies = client_.call_many(reqs);
+        for (std::size_t i = 0; i < reqs.size(); ++i) {
+            if (!replies) {
+                out.push_back(std::unexpected(error(replies.error())));
+            } else if (std::holds_alternative<proto::ok_reply>((*replies)[i])) {
+                out.push_back({});
+            } else if (auto* err = std::get_if<proto::error_reply>(&(*replies)[i])) {
+                out.push_back(std::unexpected(control_error{err->message, false}));
+            } else {
+                out.push_back(std::unexpected(bad_reply()));
+            }
+        }
+        return out;
     }
 
     control_client client_;

@@ -167,7 +167,14 @@ request_result<manager::service*> manager::create_service(const std::string& nam
         if (s.inotify_wd >= 0) inotify_watches_[s.inotify_wd] = &s;
     }
     s.wall_since = wall_of(now());
+    mark_dirty(s);
     return &s;
+}
+
+void manager::mark_dirty(service& s) {
+    if (s.dirty) return;
+    s.dirty = true;
+    dirty_.push_back(&s);
 }
 
 request_result<void> manager::unload(const std::string& name) {
@@ -178,6 +185,7 @@ request_result<void> manager::unload(const std::string& name) {
         return refuse(EBUSY, name + " is not stopped (send d first, or x to unload once down)");
     }
     drop(**s);
+    if ((*s)->dirty) std::erase(dirty_, *s);
     remove_saved(services_dir_, name);
     services_.erase(name);
     return {};
@@ -272,7 +280,7 @@ request_result<void> manager::letter(const std::string& name, char l) {
         if (l == 'p' || l == 'c') {
             s.paused = l == 'p';
             write_status_file(s);
-            s.dirty = true;
+            mark_dirty(s);
         }
         return {};
     }
@@ -301,7 +309,7 @@ request_result<void> manager::plumb(const std::string& producer, const std::stri
     ensure_input(**c);
     (*p)->plumb_to = consumer;
     (*p)->pending_log.clear();
-    (*p)->dirty = true;
+    mark_dirty(**p);
     return {};
 }
 
@@ -319,7 +327,7 @@ void manager::ensure_input(service& s) {
     store_.store("in-r:" + s.name, s.in_read.get());
     store_.store("in-w:" + s.name, s.in_write.get());
     arm_flush_store();
-    s.dirty = true;
+    mark_dirty(s);
 }
 
 // The `log` link: plumb into the service loaded from that bundle, now or once it is loaded.
@@ -396,7 +404,7 @@ void manager::execute(service& s, const effect& fx, std::deque<event>& follow_up
 }
 
 void manager::after_events(service& s) {
-    s.dirty = true;
+    mark_dirty(s);
     auto deadline = s.machine.deadline();
     if (deadline != s.timer_at) {
         loop_.cancel(s.timer);
@@ -463,6 +471,7 @@ void manager::spawn_program(service& s, program prog, const std::vector<std::str
         if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0) {
             s.ready_read = unique_fd(p[0]);
             ready_write = unique_fd(p[1]);
+            move_high(s.ready_read);  // ready_write stays low: the child gets it
             req.extra_fds.emplace_back(ready_write.get(), *s.bundle.notification_fd);
         } else {
             log::error("{}: unable to create the notification-fd pipe: {}", s.name,
@@ -493,6 +502,7 @@ void manager::spawn_program(service& s, program prog, const std::vector<std::str
     s.pid = child->pid;
     s.pid_start = 0;
     s.pidfd = std::move(child->pidfd);
+    move_high(s.pidfd);
     s.is_child = true;
     s.prog = prog;
     s.paused = false;
@@ -522,15 +532,21 @@ void manager::process_ended(service& s, int wait_status) {
 
 void manager::reap_children() {
     std::vector<std::pair<service*, int>> ended;
+    bool orphans = false;
     while (auto r = reap_one()) {
         auto it = pids_.find(r->pid);
-        if (it == pids_.end()) continue;  // an orphan that was reparented to us
+        if (it == pids_.end()) {  // an orphan that was reparented to us
+            orphans = true;
+            continue;
+        }
         ended.emplace_back(it->second, r->status);
         pids_.erase(it);
     }
     // Dispatch after reaping everything, so a tree check does not see reapable zombies.
+    // process_ended() looks at the tree of the service whose main process ended; an orphan
+    // may have been the last member of any watched tree.
     for (auto& [s, status] : ended) process_ended(*s, status);
-    check_trees();
+    if (orphans) check_trees();
 }
 
 void manager::publish(service& s) {

@@ -118,6 +118,7 @@ class manager {
     void adopt(service& s, pid_t pid, std::uint64_t start_time, pid_t pgid,
                std::deque<event>& follow_ups);
     void arm_flush_store();
+    void mark_dirty(service& s);
     mono_time now() const;
     std::int64_t wall_of(mono_time t) const;
 
@@ -132,9 +133,11 @@ class manager {
     std::unordered_map<int, service*> inotify_watches_;
     std::map<std::string, std::unique_ptr<service>> services_;
     std::unordered_map<pid_t, service*> pids_;
+    std::vector<service*> dirty_;  // services whose state file flush() rewrites
     std::vector<std::string> base_env_;
     unique_fd service_out_, service_err_;  // our stdout/stderr, blocking, for services
     op_id tree_recheck_;
+    std::chrono::milliseconds tree_recheck_delay_{};
     op_id store_flush_;
     bool shutting_down_ = false;
 };

@@ -61,6 +61,9 @@ std::string cgroup_service_name(pid_t pid) {
     return {};
 }
 
+constexpr std::chrono::milliseconds first_tree_recheck{1};
+constexpr std::chrono::milliseconds last_tree_recheck{250};
+
 }  // namespace
 
 result<void> manager::start(std::map<std::string, unique_fd> stored) {
@@ -140,6 +143,7 @@ result<void> manager::start(std::map<std::string, unique_fd> stored) {
         }
         if (auto p = stored.find("ready:" + sv.name); p != stored.end()) {
             s.ready_read = std::move(p->second);
+            move_high(s.ready_read);
             stored.erase(p);
         }
         restored.emplace_back(&s, std::move(sv));
@@ -190,6 +194,7 @@ void manager::adopt(service& s, pid_t pid, std::uint64_t start_time, pid_t pgid,
             s.pid = pid;
             s.pid_start = start_time;
             s.pidfd = std::move(*fd);
+            move_high(s.pidfd);
             s.is_child = false;
             s.prog = m.current;
             pids_[pid] = &s;
@@ -283,7 +288,7 @@ void manager::on_notify() {
 void manager::apply_notify(service& s, pid_t sender, const notify_message& m) {
     if (m.status) {
         s.status_text = m.status->substr(0, proto::max_text);
-        s.dirty = true;
+        mark_dirty(s);
     }
     if (m.main_pid && *m.main_pid != s.pid && s.prog == program::run) {
         pid_t pid = *m.main_pid;
@@ -295,13 +300,14 @@ void manager::apply_notify(service& s, pid_t sender, const notify_message& m) {
             s.pid = pid;
             s.pid_start = 0;
             s.pidfd = std::move(*fd);
+            move_high(s.pidfd);
             auto st = read_proc_stat(pid);
             s.is_child = st && st->ppid == ::getpid();
             if (st && !s.tree.uses_cgroup()) s.tree.set_group(st->pgrp);
             pids_[pid] = &s;
             watch_pidfd(s);
             write_status_file(s);
-            s.dirty = true;
+            mark_dirty(s);
         }
     }
     if (m.ready && s.bundle.config.ready_by == readiness::sd_notify) deliver(s, became_ready{});
@@ -339,30 +345,35 @@ void manager::watch_tree(service& s, std::deque<event>& follow_ups) {
         return;
     }
     s.watching_tree = true;
-    if (!s.tree.uses_cgroup()) arm_tree_recheck();
+    if (!s.tree.uses_cgroup()) {
+        // A new watch: look again soon (the leftovers may be zombies that PID 1 is about to
+        // reap, e.g. after kill -9 -1), then less and less often.
+        if (tree_recheck_delay_ > 2 * first_tree_recheck) {  // the armed recheck is later
+            loop_.cancel(tree_recheck_);
+            tree_recheck_delay_ = first_tree_recheck;
+        }
+        arm_tree_recheck();
+    }
 }
 
 // Trees whose last process was not reaped by us (its parent was another member that left the
-// group) would never be noticed: a slow recheck runs while any pgroup tree is watched.
+// group, or PID 1 reaps it) would never be noticed: a recheck runs while any pgroup tree is
+// watched, 1 ms after a new watch began and then doubling up to every 250 ms.
 void manager::arm_tree_recheck() {
     if (tree_recheck_) return;
-    auto id = loop_.after(std::chrono::milliseconds(250), [this](int) noexcept {
+    auto delay = std::max(tree_recheck_delay_, first_tree_recheck);
+    auto id = loop_.after(delay, [this](int) noexcept {
         tree_recheck_ = {};
         guarded("check process trees", [&] { check_trees(); });
     });
     if (id) tree_recheck_ = *id;
+    tree_recheck_delay_ = std::min(delay * 2, last_tree_recheck);
 }
 
 void manager::check_trees() {
     std::vector<std::string> emptied;
-    bool still_watching = false;
     for (auto& [name, s] : services_) {
-        if (!s->watching_tree) continue;
-        if (s->tree.empty()) {
-            emptied.push_back(name);
-        } else if (!s->tree.uses_cgroup()) {
-            still_watching = true;
-        }
+        if (s->watching_tree && s->tree.empty()) emptied.push_back(name);
     }
     for (const auto& name : emptied) {
         auto it = services_.find(name);
@@ -371,7 +382,19 @@ void manager::check_trees() {
         it->second->tree.set_group(0);
         deliver(*it->second, tree_empty{});
     }
-    if (still_watching) arm_tree_recheck();
+    bool still_watching = false;
+    for (auto& [name, s] : services_) {
+        if (s->watching_tree && !s->tree.uses_cgroup()) {
+            still_watching = true;
+            break;
+        }
+    }
+    if (still_watching) {
+        arm_tree_recheck();
+    } else {
+        loop_.cancel(tree_recheck_);
+        tree_recheck_delay_ = {};
+    }
 }
 
 void manager::on_inotify() {
@@ -397,9 +420,9 @@ void manager::arm_flush_store() {
 }
 
 void manager::flush() {
-    for (auto& [name, s] : services_) {
-        if (!s->dirty) continue;
+    for (service* s : dirty_) {
         s->dirty = false;
+        const std::string& name = s->name;
         saved_service sv;
         sv.name = name;
         sv.bundle_dir = s->bundle.bundle_dir;
@@ -419,6 +442,7 @@ void manager::flush() {
             log::error("{}: unable to write its state file: {}", name, r.error().message());
         }
     }
+    dirty_.clear();
     store_.flush();
     arm_flush_store();
 }

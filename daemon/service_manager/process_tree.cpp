@@ -10,6 +10,8 @@
 
 #include "common/text_file.hpp"
 
+#include "common/process.hpp"
+
 namespace hw::svc {
 
 namespace {
@@ -89,6 +91,7 @@ result<process_tree> process_tree::in_cgroup(const cgroup_root& root, const std:
     if (!t.dir_) return fail();
     t.procs_ = unique_fd(::openat(t.dir_.get(), "cgroup.procs", O_WRONLY | O_CLOEXEC));
     if (!t.procs_) return fail();
+    move_high(t.dir_);  // procs_ stays low: every spawn of the service hands it on
     return t;
 }
 

@@ -39,7 +39,7 @@ struct manager::service {
     bool paused = false;
     std::string status_text;
     bool unload_when_down = false;
-    bool dirty = true;
+    bool dirty = false;  // in manager::dirty_
     bool published = false;  // during deliver(): whether a publish happened
     std::int64_t wall_since = 0;
 

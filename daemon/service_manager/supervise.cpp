@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/process.hpp"
+
 namespace hw::svc {
 
 namespace {
@@ -109,6 +111,7 @@ std::expected<supervise_dir, std::string> supervise_dir::open(const std::string&
     if (!d.status_) return failed("create status in");
     d.ok_ = open_fifo(dir.get(), "ok", 0666, O_RDONLY);
     if (!d.ok_) return failed("create ok FIFO in");
+    for (unique_fd* fd : {&d.lock_, &d.control_, &d.status_, &d.ok_}) move_high(*fd);
     return d;
 }
 

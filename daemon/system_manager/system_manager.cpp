@@ -702,8 +702,12 @@ void system_manager::signal_others(int sig) noexcept {
 
 void system_manager::finish() noexcept {
     auto action = final_.value_or(final_action::poweroff);
-    log::notice("syncing filesystems");
-    ::sync();
+    // In a container the kernel and its page cache outlive us: nothing is lost without a
+    // sync, which would wait for every dirty page of the host's filesystems.
+    if (!facts_.container) {
+        log::notice("syncing filesystems");
+        ::sync();
+    }
     if (facts_.pid1 && !facts_.container) {
         for (const auto& failure : unmount_all()) log::warn("unable to {}", failure);
         ::sync();

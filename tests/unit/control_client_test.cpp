@@ -146,3 +146,41 @@ TEST_CASE("a reply that never comes fails with a timeout when one is set") {
     REQUIRE(!r);
     CHECK(r.error() == std::errc::timed_out);
 }
+
+TEST_CASE("pipelined requests get their replies in order, an error among them, events kept") {
+    constexpr int count = 100;
+    fake_server server([](int fd) {
+        // Reads a whole window before answering: the client must not wait for each reply.
+        std::vector<proto::envelope<proto::request>> got;
+        for (int i = 0; i < 8; ++i) got.push_back(receive_request(fd));
+        for (int answered = 0; answered < count; ++answered) {
+            auto req = got[static_cast<std::size_t>(answered)];
+            auto name = std::get<proto::start_request>(req.body).name;
+            send_reply(fd, 0, proto::event{status_of(name, proto::service_state::starting)});
+            if (name == "s7") {
+                send_reply(fd, req.id, proto::error_reply{ENOENT, "no such service: s7"});
+            } else {
+                send_reply(fd, req.id, proto::ok_reply{});
+            }
+            if (answered + 8 < count) got.push_back(receive_request(fd));
+        }
+    });
+    auto client = control_client::connect(server.path).value();
+    std::vector<proto::request> reqs;
+    for (int i = 0; i < count; ++i)
+        reqs.emplace_back(proto::start_request{"s" + std::to_string(i)});
+    auto replies = client.call_many(reqs, 8).value();
+    REQUIRE(replies.size() == count);
+    for (int i = 0; i < count; ++i) {
+        if (i == 7) {
+            CHECK(std::get<proto::error_reply>(replies[7]).message == "no such service: s7");
+        } else {
+            CHECK(std::holds_alternative<proto::ok_reply>(replies[static_cast<std::size_t>(i)]));
+        }
+    }
+    for (int i = 0; i < count; ++i) {
+        auto ev = client.next_event(1s).value();
+        REQUIRE(ev);
+        CHECK(ev->name == "s" + std::to_string(i));
+    }
+}

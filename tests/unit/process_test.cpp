@@ -107,3 +107,45 @@ TEST_CASE("a spawned program starts with exactly the requested signals blocked")
     CHECK(std::string(buf) == "SigBlk:\t0000000000000001\n");  // SIGHUP is bit 0
     wait_for(child->pid);
 }
+
+TEST_CASE("a spawned program gets only the descriptors it is handed, and ours stay open") {
+    int p[2];
+    REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+    hw::unique_fd r(p[0]), w(p[1]);
+    hw::unique_fd low(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    hw::unique_fd high(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    hw::move_high(high);
+    REQUIRE(high.get() >= hw::high_fd_base);
+    hw::spawn_request req;
+    req.argv = {"ls", "/proc/self/fd"};  // ls itself reads the directory through fd 3
+    req.stdio = {-1, w.get(), -1};
+    auto child = hw::spawn(req);
+    REQUIRE(child);
+    w.reset();
+    std::string out;
+    char buf[256];
+    ssize_t n;
+    while ((n = ::read(r.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+    CHECK(out == "0\n1\n2\n3\n");
+    wait_for(child->pid);
+    CHECK(::fcntl(low.get(), F_GETFD) == FD_CLOEXEC);
+    CHECK(::fcntl(high.get(), F_GETFD) == FD_CLOEXEC);
+}
+
+TEST_CASE("an environment entry LISTEN_PID= gets the child's pid, and the request is unchanged") {
+    int p[2];
+    REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+    hw::unique_fd r(p[0]), w(p[1]);
+    hw::spawn_request req;
+    req.argv = {"sh", "-c", "echo \"$LISTEN_PID $OTHER\""};
+    req.env = std::vector<std::string>{"PATH=/usr/bin:/bin", "LISTEN_PID=", "OTHER=x"};
+    req.stdio = {-1, w.get(), -1};
+    auto child = hw::spawn(req);
+    REQUIRE(child);
+    w.reset();
+    char buf[64] = {};
+    REQUIRE(::read(r.get(), buf, sizeof buf - 1) > 0);
+    CHECK(std::string(buf) == std::to_string(child->pid) + " x\n");
+    CHECK((*req.env)[1] == "LISTEN_PID=");
+    wait_for(child->pid);
+}
