@@ -4,8 +4,9 @@
 # program the units run is Debian's: dash, util-linux agetty, sulogin, mount, swapon and fsck,
 # e2fsprogs' e2fsck, systemd-udevd and udevadm, iproute2, kmod, login. The fstab names /srv and
 # swap by label (udev's links). The guest checks the boot (tests/qemu/guest/debian.sh); the host
-# logs in as root on the serial console at agetty's prompt (qemu-run --send), and after the
-# poweroff checks both filesystems are clean and the shutdown order in the log on the disk.
+# logs in as root on the serial console at agetty's prompt (qemu-run --send) and leaves the
+# shell open; after the poweroff it checks both filesystems are clean, the shutdown order in the
+# log on the disk, and that the open session did not hold the shutdown up.
 # A second boot (-s) goes through rescue with Debian's sulogin and on to normal.
 # Needs root (debootstrap, and --base keeps the root's owners); suite 'debian', not in CI's.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,11 +44,11 @@ truncate -s 32M "$disks/data.img"
 mkfs.ext4 -q -F -L hwdata "$disks/data.img" || die "mkfs.ext4 of the data disk failed"
 truncate -s 32M "$disks/swap.img"
 mkswap -L hwswap "$disks/swap.img" >/dev/null 2>&1 || die "mkswap failed"
-# Log in at agetty's prompt; the shell leaves proof for the guest script, then logs out.
+# Log in at agetty's prompt; the shell leaves proof for the guest script, and stays open.
 boot "$name" "$here/guest/debian.sh" poweroff -a root=/dev/vda \
     --disk "$disks/root.img" --disk "$disks/data.img" --disk "$disks/swap.img" \
     --send 'heartwood-debian login: ' '' --send 'HW-LOGIN-NOW' 'root\r' --send 'Password: ' 'heartwood\r' \
-    --send 'root@heartwood-debian:~# ' 'who >/run/hw-who; echo hw-login-ok $(tty) $0 >/run/hw-login; exit\r' || exit 1
+    --send 'root@heartwood-debian:~# ' 'who >/run/hw-who; echo hw-login-ok $(tty) $0 >/run/hw-login\r' || exit 1
 normal_boot_time=$boot_time normal_init_time=$init_time normal_wall=$wall
 status=0
 # Rescue (-s): Debian's sulogin, the password, a root shell; leaving it continues to normal.
@@ -92,6 +93,17 @@ check "the system log on the disk shows the shutdown in order" in_order \
 check "swapoff after kill-remaining, before unmount-all" in_order \
     'kill-remaining: ready' 'swap@dev-disk-by-label-hwswap: swapoff /dev/disk/by-label/hwswap' \
     'unmount-all: starting'
+# The root shell of the login above is still open at poweroff: console-getty's stop (SIGHUP
+# with SIGTERM: use_hangup) ends login and bash at once, not SIGKILL after timeout-stop (10 s).
+stop_seconds() { # stop_seconds NAME: seconds from "NAME: stopping" to "NAME: stopped"
+    awk -v n="$1" '
+        function t(s) { split(substr(s, 12, 15), a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
+        index($0, n ": stopping") { from = t($1) }
+        index($0, n ": stopped") && from != "" { printf "%.2f\n", t($1) - from; exit }' "$logs/system.log"
+}
+getty_stop=$(stop_seconds console-getty)
+check "console-getty stopped with a root shell open, in ${getty_stop:-?} s (< 3)" \
+    awk -v s="$getty_stop" 'BEGIN { exit !(s != "" && s < 3) }'
 check "kill-remaining found nothing left to kill (every process belonged to a service)" \
     sh -c '! grep -F "kill-remaining: sending" "$1"' _ "$logs/system.log"
 check "system-manager's final unmount had nothing to complain about" \
