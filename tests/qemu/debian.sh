@@ -7,7 +7,7 @@
 # logs in as root on the serial console at agetty's prompt (qemu-run --send) and leaves the
 # shell open; after the poweroff it checks both filesystems are clean, the shutdown order in the
 # log on the disk, and that the open session did not hold the shutdown up.
-# A second boot (-s) goes through rescue with Debian's sulogin and on to normal.
+# Two more boots (-s, -b) go through rescue and emergency with Debian's sulogin and on to normal.
 # Needs root (debootstrap, and --base keeps the root's owners); suite 'debian', not in CI's.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -51,13 +51,17 @@ boot "$name" "$here/guest/debian.sh" poweroff -a root=/dev/vda \
     --send 'root@heartwood-debian:~# ' 'who >/run/hw-who; echo hw-login-ok $(tty) $0 >/run/hw-login\r' || exit 1
 normal_boot_time=$boot_time normal_init_time=$init_time normal_wall=$wall
 status=0
-# Rescue (-s): Debian's sulogin, the password, a root shell; leaving it continues to normal.
-cp --sparse=always "$root_img" "$disks/rescue-root.img"
-boot debian_rescue "$here/guest/debian-rescue.sh" poweroff -a root=/dev/vda \
-    --disk "$disks/rescue-root.img" --disk "$disks/data.img" --disk "$disks/swap.img" \
-    --send 'HW-SULOGIN-READY' 'heartwood\r' \
-    --send 'root@heartwood-debian:~# ' 'echo hw-shell-ok $(tty) $0 >/run/hw-rescue-shell; exit\r' \
-    -- -s || status=1
+# Rescue (-s) and emergency (-b, no sysinit: / still read-only, no udev): Debian's sulogin, the
+# password, a root shell; leaving it continues to normal.
+for mode in rescue:-s emergency:-b; do
+    cp --sparse=always "$root_img" "$disks/${mode%:*}-root.img"
+    boot "debian_${mode%:*}" "$here/guest/debian-rescue.sh" poweroff -a root=/dev/vda \
+        --disk "$disks/${mode%:*}-root.img" --disk "$disks/data.img" --disk "$disks/swap.img" \
+        --send 'HW-SULOGIN-READY' 'heartwood\r' \
+        --send 'root@[^:]+:~# ' 'echo hw-shell-ok $(tty) $0 >/run/hw-rescue-shell; exit\r' \
+        -- "${mode#*:}" || status=1
+    rm -f "$disks/${mode%:*}-root.img"
+done
 check() { # check WHAT COMMAND...
     local what=$1; shift
     if "$@"; then echo "PASS: $what"; else echo "FAIL: $what"; status=1; fi
@@ -110,5 +114,5 @@ check "system-manager's final unmount had nothing to complain about" \
     sh -c '! grep -a "system-manager: warning: unable to" "$1"' _ "$logs/console.log"
 check "no unit warned in the system log" sh -c '! grep -E ": (warning|error):" "$1" | grep -v hw-crash' _ \
     "$logs/system.log"
-echo "boot time of the Debian root: kernel start -> normal target: ${normal_boot_time:-?} s (the initramfs /init started at ${normal_init_time:-?} s); qemu wall time: $normal_wall s (the rescue boot: $wall s); whole test: $((SECONDS - t0)) s"
+echo "boot time of the Debian root: kernel start -> normal target: ${normal_boot_time:-?} s (the initramfs /init started at ${normal_init_time:-?} s); qemu wall time: $normal_wall s (the emergency boot: $wall s); whole test: $((SECONDS - t0)) s"
 exit $status

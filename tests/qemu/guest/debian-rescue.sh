@@ -1,12 +1,14 @@
 #!/bin/sh
-# Debian root booted with -s (tests/qemu/debian.sh): rescue-shell runs util-linux sulogin on the
+# Debian root booted with -s or -b (tests/qemu/debian.sh; hw-test sets HW_TARGET to rescue or
+# emergency): rescue-shell or emergency-shell runs util-linux sulogin on the
 # console (it opens the console's own device, ttyS0); the host types root's password, and the
 # root shell (Debian's bash) exits, which continues the boot to the normal target
 # (units/README.md): agetty then has the console.
 . /usr/lib/heartwood-test/lib.sh
-hw_check "the rescue target is up" hw_up rescue
-shell=$(hw_show rescue-shell MainPID)
-hw_check "rescue-shell runs util-linux sulogin (pid $shell: $(hw_comm "$shell"))" \
+t=${HW_TARGET:?}
+hw_check "the $t target is up" hw_up "$t"
+shell=$(hw_show "$t-shell" MainPID)
+hw_check "$t-shell runs util-linux sulogin (pid $shell: $(hw_comm "$shell"))" \
     [ "$(hw_comm "$shell")" = sulogin ]
 # sulogin flushes what was typed before it reads the password (TCSAFLUSH): say when it is
 # blocked reading the console, for the host's qemu-run --send.
@@ -24,7 +26,7 @@ hw_check "the password gave a root shell on the console ($(cat /run/hw-rescue-sh
     grep -q '^hw-shell-ok /dev/ttyS0 ' /run/hw-rescue-shell
 hw_check "leaving the shell continued the boot to normal" hw_wait_up normal 60
 not_up() { ! hw_up "$1"; }
-hw_check "rescue is stopped by normal" not_up rescue
+hw_check "$t is stopped by normal" not_up "$t"
 hw_check "console-getty is up after the rescue shell" hw_wait_up console-getty 10
 getty=$(hw_show console-getty MainPID)
 hw_check "and runs agetty (pid $getty: $(hw_comm "$getty"))" [ "$(hw_comm "$getty")" = agetty ]
