@@ -27,7 +27,7 @@ hw_check "the password gave a root shell on the console ($(cat /run/hw-rescue-sh
 hw_check "leaving the shell continued the boot to normal" hw_wait_up normal 60
 not_up() { ! hw_up "$1"; }
 hw_check "$t is stopped by normal" not_up "$t"
-hw_check "console-getty is up after the rescue shell" hw_wait_up console-getty 10
+hw_check "console-getty is up after the maintenance shell" hw_wait_up console-getty 10
 getty=$(hw_show console-getty MainPID)
 hw_check "and runs agetty (pid $getty: $(hw_comm "$getty"))" [ "$(hw_comm "$getty")" = agetty ]
 hw_done poweroff
