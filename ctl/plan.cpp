@@ -50,6 +50,11 @@ std::expected<closure, plan_error> compute_closure(const graph& g, const job_req
     std::optional<node_id> conflict;
 
     auto add = [&](node_id id, action act, reason why) {
+        bool disabled = id < req.disabled.size() && req.disabled[id];
+        if (act == action::start && why.kind == edge_kind::wants && why.from != no_node &&
+            disabled) {
+            return;
+        }
         std::uint8_t bit = act == action::start ? want_start : want_stop;
         if (c.wants[id] & bit) return;
         if (!c.wants[id]) c.order.push_back(id);

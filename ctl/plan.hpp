@@ -2,8 +2,8 @@
 // computes who takes part in the job, what each one does, and who waits for whom. No I/O.
 //
 // Closure (fixed point):
-//   start X  ->  start everything in X/wants/, X/requires/ and X's `log`; stop everything in
-//                X/conflicts/
+//   start X  ->  start everything in X/wants/ (but those disabled by service/down),
+//                X/requires/ and X's `log`; stop everything in X/conflicts/
 //   stop X   ->  stop everything in X/required-by/ and every Y with X in Y/requires/ (so a stop
 //                needs a graph of the whole tree; a start needs only what it reaches)
 //   after/, before/, wanted-by/, stopped-by/ never pull anything in.
@@ -40,6 +40,10 @@ std::string_view action_name(action a) noexcept;
 struct job_request {
     std::vector<node_id> start;
     std::vector<node_id> stop;
+    // Per graph node (empty: none): disabled by a service/down file. A disabled bundle is not
+    // started through wants/ (that is what disabling means); named in the request, required,
+    // or a logger, it still starts.
+    std::vector<bool> disabled;
 };
 
 // Why a bundle is in the job: the member and relationship that pulled it in; `from` is

@@ -130,6 +130,9 @@ std::optional<planned_job> prepare(const context& ctx, const std::vector<std::st
         req.stop.assign(j.bundles.ids.begin() + start.size(), j.bundles.ids.end());
         for (const auto& n : extra_stop_names)
             if (auto id = j.bundles.tree.relations.find(n)) req.stop.push_back(*id);
+        req.disabled.resize(j.bundles.tree.bundles.size());
+        for (std::size_t i = 0; i < j.bundles.tree.bundles.size(); ++i)
+            req.disabled[i] = j.bundles.tree.bundles[i].flags.down;
         auto p = make_plan(j.bundles.tree.relations, req);
         if (!p) {
             report_error(ctx, p.error().message);

@@ -51,8 +51,8 @@ expect 0 "$SC" version
 
 # --- plans
 expect 0 "$SC" start -n normal
-same "start -n normal" "start normal: 7 bundles in 2 waves
-   0 start cache
+# cache is disabled (it has a down file): web's wants/cache does not start it.
+same "start -n normal" "start normal: 6 bundles in 2 waves
    0 start db
    0 start getty
    0 start multi-user
@@ -71,6 +71,9 @@ same "stop -n db" "stop db: 2 bundles in 2 waves
    1 stop  db  after web" "$out"
 expect 1 "$SC" start -n normal rescue
 same "conflict" "system-control: error: unable to plan the job: web would be both started (start normal -> wants web) and stopped (start rescue -> conflicts web)" "$err"
+expect 0 "$SC" start -n cache
+same "start -n cache (named, so started though disabled)" "start cache: 1 bundle in 1 wave
+   0 start cache" "$out"
 expect 1 "$SC" start -n nope
 has "missing bundle" "$err" "unable to find bundle nope"
 HEARTWOOD_BUNDLE_PATH=$FIXTURES/cycles expect 0 "$SC" start -n all

@@ -41,13 +41,18 @@ struct planned {
     }
 };
 
-planned make(const char* root, std::vector<std::string> start, std::vector<std::string> stop = {}) {
+// With `honour_down`, bundles with a down file are disabled, as system-control does.
+planned make(const char* root, std::vector<std::string> start, std::vector<std::string> stop = {},
+             bool honour_down = false) {
     hw::bundle_loader loader(hw::bundle_path({fixtures + "/" + root}));
     loader.load_all();  // as system-control does: reverse relationships need the whole tree
     hw::ctl::job_request req;
     for (auto& n : start) req.start.push_back(loader.load(n).value());
     for (auto& n : stop) req.stop.push_back(loader.load(n).value());
     planned p{std::move(loader).finish(), {}};
+    if (honour_down) {
+        for (const auto& b : p.tree.bundles) req.disabled.push_back(b.flags.down);
+    }
     p.plan = hw::ctl::make_plan(p.tree.relations, req);
     return p;
 }
@@ -68,6 +73,17 @@ TEST_CASE("start pulls in wants, requires and the logger, nothing else") {
     CHECK(!p.plan->primary(p.m("db")));
     CHECK(hw::ctl::describe_reason(p.tree.relations, *p.plan, p.m("db")) ==
           "start normal -> wants web -> requires db");
+}
+
+TEST_CASE("a bundle disabled by down is not started through wants, but named it starts") {
+    auto p = make("basic", {"normal"}, {}, true);  // web/wants/cache, and cache has down
+    REQUIRE(p.plan);
+    CHECK(!p.in("cache"));
+    CHECK(p.in("web"));
+    CHECK(p.in("db"));
+    auto named = make("basic", {"cache"}, {}, true);
+    REQUIRE(named.plan);
+    CHECK(named.in("cache"));
 }
 
 TEST_CASE("after and before order members only; a starting bundle waits for what it is after") {
