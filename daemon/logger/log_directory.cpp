@@ -144,4 +144,50 @@ result<void> log_directory::prune() {
     return {};
 }
 
+result<void> log_directory::append_stamped(std::string_view data) {
+    if (data.empty()) return {};
+    if (auto w = write_all(current_.get(), data); !w) return w;
+    current_size_ += data.size();
+    at_line_start_ = data.back() == '\n';
+    if (at_line_start_ && current_size_ >= limits_.max_file_size) {
+        timespec now{};
+        ::clock_gettime(CLOCK_REALTIME, &now);
+        return rotate(now);
+    }
+    return {};
+}
+
+result<void> log_directory::take_over(const std::string& older_path) {
+    unique_fd older(::open(older_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!older) return errno == ENOENT ? result<void>{} : fail();
+    struct stat mine {}, theirs {};
+    if (::fstat(dir_.get(), &mine) != 0 || ::fstat(older.get(), &theirs) != 0) return fail();
+    if (mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino) return {};
+    auto listing = list_rotated(older.get());
+    if (!listing) return fail(listing.error());
+    std::vector<std::string> names;
+    for (const auto& e : listing->first) names.push_back(e.name);
+    names.emplace_back("current");
+    if (!at_line_start_) {  // end our partial line: the copied lines start with their stamps
+        if (auto w = append_stamped("\n"); !w) return w;
+    }
+    for (const auto& name : names) {
+        unique_fd in(::openat(older.get(), name.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!in) continue;  // gone meanwhile
+        char chunk[16384];
+        for (;;) {
+            ssize_t n = ::read(in.get(), chunk, sizeof chunk);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return fail();
+            if (n == 0) break;
+            if (auto w = append_stamped({chunk, static_cast<std::size_t>(n)}); !w) return w;
+        }
+        if (!at_line_start_) {  // a cut last line
+            if (auto w = append_stamped("\n"); !w) return w;
+        }
+        if (::unlinkat(older.get(), name.c_str(), 0) != 0) return fail();
+    }
+    return {};
+}
+
 }  // namespace hw::logger

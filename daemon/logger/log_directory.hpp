@@ -34,12 +34,20 @@ public:
     static result<log_directory> open(const std::string& path, log_limits limits);
 
     result<void> append(std::string_view data, timespec now);
+
+    // Moves the log another directory holds (rotated files oldest first, then `current`; their
+    // lines are already timestamped) to the end of this one, then deletes it there: the early
+    // log written in /run before /var/log was writable survives a reboot. A file is deleted
+    // only once all of it is copied, so an interrupted move loses nothing (at worst a second
+    // move copies a file again). A missing or empty directory, or this one, is nothing to do.
+    result<void> take_over(const std::string& older_path);
     const std::string& path() const noexcept { return path_; }
     std::size_t current_size() const noexcept { return current_size_; }
 
 private:
     log_directory() = default;
     result<void> rotate(timespec now);
+    result<void> append_stamped(std::string_view data);
     result<void> prune();
 
     std::string path_;

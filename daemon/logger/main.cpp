@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <optional>
@@ -66,6 +67,20 @@ std::optional<options> parse_args(int argc, char** argv) {
         return std::nullopt;
     }
     return o;
+}
+
+// What the directories after the one in use hold (the early log in /run, written before
+// /var/log was writable) moves to its end. Those before it are left alone: they could not be
+// opened for writing, so they may hold an older boot's log on a read-only filesystem.
+void take_over_others(log_directory& dir, const options& o) {
+    auto in_use = std::find(o.dirs.begin(), o.dirs.end(), dir.path());
+    if (in_use == o.dirs.end()) return;
+    for (auto other = std::next(in_use); other != o.dirs.end(); ++other) {
+        if (auto r = dir.take_over(*other); !r) {
+            hw::log::warn("unable to move the log of {} to {}: {}", *other, dir.path(),
+                          r.error().message());
+        }
+    }
 }
 
 std::optional<log_directory> open_first(const options& o) {
@@ -176,6 +191,7 @@ int hw::system_logger_main(int argc, char** argv) {
         hw::log::critical("no usable log directory; giving up");
         return 111;
     }
+    take_over_others(*dir, *opts);
     copier c(*dir);
     while (c.copy_once()) {
         if (!reopen_requested) continue;
@@ -183,6 +199,7 @@ int hw::system_logger_main(int argc, char** argv) {
         if (auto better = open_first(*opts); better && better->path() != dir->path()) {
             hw::log::notice("moving the log to {}", better->path());
             *dir = std::move(*better);
+            take_over_others(*dir, *opts);
         }
     }
     return 0;

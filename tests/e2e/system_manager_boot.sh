@@ -101,6 +101,10 @@ kill -48 "$P1"; wait_exit 20
 unset LOG_DIRS
 check "lines logged after the move are in the /var directory" \
     grep -q "syncing filesystems\|service-manager exited\|final stop" "$T/var/log/system-manager/current"
+check "lines logged before the move moved to the /var directory too" \
+    grep -q "started the logger" "$T/var/log/system-manager/current"
+check "and are no longer in the fallback directory" \
+    test -z "$(cat "$T"/log/current "$T"/log/@* 2>/dev/null)"
 cleanup
 
 echo "# no service-manager to run: an emergency shell is offered instead of dying"

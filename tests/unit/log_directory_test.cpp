@@ -83,3 +83,38 @@ TEST_CASE("files rotate at line boundaries and the oldest go once the total is o
     CHECK(total <= 350 + 100);  // the cap, plus the current file being filled
     CHECK(d->current_size() < 200);
 }
+
+TEST_CASE("taking over a directory moves its rotated files and current, oldest first, once") {
+    temp_dir early, late;
+    log_limits small{64, 1 << 20};
+    {
+        auto e = log_directory::open(early.path, small).value();
+        REQUIRE(e.append("one early line that is long enough to rotate the file\n", at(10)));
+        REQUIRE(e.append("two\n", at(11)));
+        REQUIRE(e.append("three, cut", at(12)));
+    }
+    auto l = log_directory::open(late.path, log_limits{}).value();
+    REQUIRE(l.append("late partial", at(20)));
+    REQUIRE(l.take_over(early.path));
+    std::string text = slurp(late.path + "/current");
+    auto one = text.find("one early line"), two = text.find("two\n"),
+         three = text.find("three, cut\n");
+    REQUIRE(one != std::string::npos);
+    REQUIRE(two != std::string::npos);
+    REQUIRE(three != std::string::npos);
+    CHECK(text.find("late partial\n") < one);  // our partial line is ended first
+    CHECK(one < two);
+    CHECK(two < three);
+    CHECK(fs::is_empty(early.path));  // moved, not copied: a second take-over adds nothing
+    REQUIRE(l.take_over(early.path));
+    CHECK(slurp(late.path + "/current") == text);
+}
+
+TEST_CASE("taking over a missing directory or itself does nothing") {
+    temp_dir d;
+    auto l = log_directory::open(d.path, log_limits{}).value();
+    REQUIRE(l.append("kept\n", at(1)));
+    CHECK(l.take_over(d.path + "/nonexistent"));
+    CHECK(l.take_over(d.path));
+    CHECK(slurp(d.path + "/current").find("kept\n") != std::string::npos);
+}
