@@ -86,15 +86,16 @@ result<std::optional<proto::reply>> control_client::receive(std::chrono::millise
     }
 }
 
+std::chrono::milliseconds control_client::time_left(clock::time_point deadline) const {
+    if (reply_timeout_.count() < 0) return std::chrono::milliseconds(-1);
+    return std::max(std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
+}
+
 result<proto::reply> control_client::await_reply() {
     auto deadline = clock::now() + reply_timeout_;
     for (;;) {
-        auto left = std::chrono::milliseconds(-1);
-        if (reply_timeout_.count() >= 0) {
-            left = std::max(
-                std::chrono::milliseconds(0),
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
-        }
+        auto left = time_left(deadline);
         std::uint32_t id = 0;
         auto rep = receive(left, &id);
         if (!rep) return fail(rep.error());
@@ -135,12 +136,7 @@ result<std::vector<proto::reply>> control_client::call_many(
             if (auto r = send_record(ids[sent], requests[sent]); !r) return fail(r.error());
             ++sent;
         }
-        auto left = std::chrono::milliseconds(-1);
-        if (reply_timeout_.count() >= 0) {
-            left = std::max(
-                std::chrono::milliseconds(0),
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
-        }
+        auto left = time_left(deadline);
         std::uint32_t id = 0;
         auto rep = receive(left, &id);
         if (!rep) return fail(rep.error());

@@ -51,12 +51,6 @@ check() { # check WHAT COMMAND...
     local what=$1; shift
     if "$@"; then echo "PASS: $what"; else echo "FAIL: $what"; status=1; fi
 }
-clean() { # clean IMAGE: e2fsck finds nothing to do, the superblock says clean, no journal to replay
-    local sb
-    e2fsck -fn "$1" >"$1.fsck" 2>&1 || { cat "$1.fsck"; return 1; }
-    sb=$(dumpe2fs -h "$1" 2>/dev/null)
-    grep -q '^Filesystem state: *clean$' <<<"$sb" && ! grep -q needs_recovery <<<"$sb"
-}
 check "the root filesystem is clean after poweroff (e2fsck -fn, no journal recovery)" clean "$disks/root.img"
 check "the /srv filesystem is clean after poweroff" clean "$disks/data.img"
 marker=$(sed -n 's/.*HW-INFO: marker //p' "$logs/test.log" | tr -d '\r')
@@ -64,16 +58,6 @@ marker=$(sed -n 's/.*HW-INFO: marker //p' "$logs/test.log" | tr -d '\r')
 check "the guest's marker is on /srv" [ "$(debugfs -R 'cat /hw-marker' "$disks/data.img" 2>/dev/null)" = "$marker" ]
 check "the guest's marker is on /" [ "$(debugfs -R 'cat /root/hw-marker' "$disks/root.img" 2>/dev/null)" = "$marker" ]
 debugfs -R 'cat /var/log/system-manager/current' "$disks/root.img" 2>/dev/null >"$logs/system.log"
-# in_order LINE...: each line (a fixed string) is in the log, each after the one before.
-in_order() {
-    local last=0 n l
-    for l in "$@"; do
-        n=$(grep -nF -- "$l" "$logs/system.log" | tail -n1 | cut -d: -f1)
-        [[ -n $n ]] || { echo "  not in the log: $l"; return 1; }
-        ((n > last)) || { echo "  out of order: $l"; return 1; }
-        last=$n
-    done
-}
 # Stops run in the reverse of the start order: normal, multi-user, then what multi-user waited
 # for (the getty, hw-daemon), basic, sysinit, random-seed (after local-fs), then shutdown is
 # reached; kill-remaining (done: ready), then the fstab swaps and mounts, then unmount-all.

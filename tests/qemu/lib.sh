@@ -75,3 +75,21 @@ boot() {
         return 1
     fi
 }
+
+# After a disk boot: helpers on the images and on the system log read from them.
+clean() { # clean IMAGE: e2fsck finds nothing to do, the superblock says clean, no journal to replay
+    local sb
+    e2fsck -fn "$1" >"$1.fsck" 2>&1 || { cat "$1.fsck"; return 1; }
+    sb=$(dumpe2fs -h "$1" 2>/dev/null)
+    grep -q '^Filesystem state: *clean$' <<<"$sb" && ! grep -q needs_recovery <<<"$sb"
+}
+# in_order LINE...: each line (a fixed string) is in $logs/system.log, each after the one before.
+in_order() {
+    local last=0 n l
+    for l in "$@"; do
+        n=$(grep -nF -- "$l" "$logs/system.log" | tail -n1 | cut -d: -f1)
+        [[ -n $n ]] || { echo "  not in the log: $l"; return 1; }
+        ((n > last)) || { echo "  out of order: $l"; return 1; }
+        last=$n
+    done
+}
