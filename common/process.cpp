@@ -134,7 +134,7 @@ struct child_args {
     _exit(127);  // not reached: die() does not return
 }
 
-int child_entry(void* p) {
+[[maybe_unused]] int child_entry(void* p) {  // unused in sanitized builds
     child_main(*static_cast<const child_args*>(p));
 }
 
@@ -147,6 +147,14 @@ std::size_t child_stack_size(const spawn_request& req) {
     long page = ::sysconf(_SC_PAGESIZE);
     std::size_t p = page > 0 ? static_cast<std::size_t>(page) : 4096;
     return (size + p - 1) / p * p;
+}
+
+std::vector<char*> c_strings(const std::vector<std::string>& v) {
+    std::vector<char*> out;
+    out.reserve(v.size() + 1);
+    for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
 }
 
 // Every signal blocked for the life of the scope: no handler of ours may run in the child,
@@ -166,12 +174,39 @@ class all_signals_blocked {
     sigset_t saved_;
 };
 
-std::vector<char*> c_strings(const std::vector<std::string>& v) {
-    std::vector<char*> out;
-    out.reserve(v.size() + 1);
-    for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
-    out.push_back(nullptr);
-    return out;
+// Starts the child running child_main(args); its pid, or -1 with the reason in `err`.
+pid_t start_child(child_args& args, std::size_t stack_size, int& err) {
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer takes a child running on a stack of our making for a stack overflow of
+    // its own bookkeeping, so a sanitized build forks: slower, the same behaviour.
+    (void)stack_size;
+    pid_t pid;
+    {
+        all_signals_blocked blocked;
+        pid = ::fork();
+        if (pid == 0) child_main(args);
+    }
+    err = errno;
+    return pid;
+#else
+    void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (stack == MAP_FAILED) {
+        err = errno;
+        return -1;
+    }
+    pid_t pid;
+    {
+        all_signals_blocked blocked;
+        // Like vfork: we resume once the child has exec'ed or exited, so its report (if any)
+        // is in the pipe by then. Neither our pages nor our descriptor table are copied.
+        pid = ::clone(child_entry, static_cast<char*>(stack) + stack_size,
+                      CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &args);
+    }
+    err = errno;
+    ::munmap(stack, stack_size);
+    return pid;
+#endif
 }
 
 }  // namespace
@@ -214,21 +249,9 @@ std::expected<child_process, spawn_failure> spawn(const spawn_request& req) noex
     for (const auto& [from, to] : req.extra_fds) args.keep_below = std::max(args.keep_below, from);
     args.keep_below = std::max(args.keep_below, req.cgroup_procs_fd) + 1;
 
-    std::size_t stack_size = child_stack_size(req);
-    void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-    if (stack == MAP_FAILED) return failure(spawn_stage::fork, errno);
-    pid_t pid;
-    {
-        all_signals_blocked blocked;
-        // Like vfork: we resume once the child has exec'ed or exited, so its report (if any)
-        // is in the pipe by then. Neither our pages nor our descriptor table are copied.
-        pid = ::clone(child_entry, static_cast<char*>(stack) + stack_size,
-                      CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &args);
-    }
-    int clone_errno = errno;
-    ::munmap(stack, stack_size);
-    if (pid < 0) return failure(spawn_stage::fork, clone_errno);
+    int start_errno = 0;
+    pid_t pid = start_child(args, child_stack_size(req), start_errno);
+    if (pid < 0) return failure(spawn_stage::fork, start_errno);
 
     report_write.reset();
     exec_report r{};
