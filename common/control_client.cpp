@@ -86,17 +86,14 @@ result<std::optional<proto::reply>> control_client::receive(std::chrono::millise
     }
 }
 
-std::chrono::milliseconds control_client::time_left(clock::time_point deadline) const {
-    if (reply_timeout_.count() < 0) return std::chrono::milliseconds(-1);
-    return std::max(std::chrono::milliseconds(0),
-                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
-}
-
-result<proto::reply> control_client::await_reply() {
-    auto deadline = clock::now() + reply_timeout_;
+result<proto::reply> control_client::next_reply(clock::time_point deadline, std::uint32_t& id) {
     for (;;) {
-        auto left = time_left(deadline);
-        std::uint32_t id = 0;
+        auto left = std::chrono::milliseconds(-1);
+        if (reply_timeout_.count() >= 0) {
+            left = std::max(std::chrono::milliseconds(0),
+                            std::chrono::duration_cast<std::chrono::milliseconds>(
+                                deadline - clock::now()));
+        }
         auto rep = receive(left, &id);
         if (!rep) return fail(rep.error());
         if (!*rep) return fail(std::errc::timed_out);
@@ -104,12 +101,22 @@ result<proto::reply> control_client::await_reply() {
             events_.push_back(std::move(ev->status));
             continue;
         }
+        return std::move(**rep);
+    }
+}
+
+result<proto::reply> control_client::await_reply() {
+    auto deadline = clock::now() + reply_timeout_;
+    for (;;) {
+        std::uint32_t id = 0;
+        auto rep = next_reply(deadline, id);
+        if (!rep) return rep;
         if (id != current_id_) continue;  // a late reply to an abandoned request
-        if (auto* err = std::get_if<proto::error_reply>(&**rep)) {
+        if (auto* err = std::get_if<proto::error_reply>(&*rep)) {
             message_ = err->message;
             return fail(std::error_code(static_cast<int>(err->code), std::system_category()));
         }
-        return std::move(**rep);
+        return rep;
     }
 }
 
@@ -136,20 +143,14 @@ result<std::vector<proto::reply>> control_client::call_many(
             if (auto r = send_record(ids[sent], requests[sent]); !r) return fail(r.error());
             ++sent;
         }
-        auto left = time_left(deadline);
         std::uint32_t id = 0;
-        auto rep = receive(left, &id);
+        auto rep = next_reply(deadline, id);
         if (!rep) return fail(rep.error());
-        if (!*rep) return fail(std::errc::timed_out);
-        if (auto* ev = std::get_if<proto::event>(&**rep); ev && id == 0) {
-            events_.push_back(std::move(ev->status));
-            continue;
-        }
         // Replies come in the order of the requests; an id we do not wait for is a late reply
         // to an abandoned request (or a list's further record) and is dropped.
         for (std::size_t i = received; i < sent; ++i) {
             if (ids[i] != id || got[i]) continue;
-            replies[i] = std::move(**rep);
+            replies[i] = std::move(*rep);
             got[i] = true;
             break;
         }

@@ -75,9 +75,10 @@ class control_client {
                                                 std::uint32_t* id);
     // Receives until the reply to the current request, queueing events.
     result<proto::reply> await_reply();
-    // What is left of the reply timeout started at `deadline - reply_timeout_`: -1 without a
-    // timeout, else at least 0.
-    std::chrono::milliseconds time_left(std::chrono::steady_clock::time_point deadline) const;
+    // The next record that is not an event (events are queued) and its id; timed_out once
+    // `deadline` has passed (only with a reply timeout).
+    result<proto::reply> next_reply(std::chrono::steady_clock::time_point deadline,
+                                    std::uint32_t& id);
 
     unique_fd fd_;
     std::uint32_t next_id_ = 1;

@@ -72,6 +72,8 @@ void report_problems(const context& ctx, const diagnostics& problems);
 
 // Connects to the service-manager (the adapter point: see manager.cpp).
 control_result<std::unique_ptr<service_control>> connect_manager(const context& ctx);
+// connect_manager(), reporting a failure; nullptr then.
+std::unique_ptr<service_control> connect_or_report(const context& ctx);
 
 // How much of the tree to read besides the named bundles.
 enum class reading {

@@ -180,4 +180,13 @@ control_result<std::unique_ptr<service_control>> connect_manager(const context& 
     return std::unique_ptr<service_control>(new manager_control(std::move(*c)));
 }
 
+std::unique_ptr<service_control> connect_or_report(const context& ctx) {
+    auto c = connect_manager(ctx);
+    if (!c) {
+        report_error(ctx, c.error().message);
+        return nullptr;
+    }
+    return std::move(*c);
+}
+
 }  // namespace hw::ctl

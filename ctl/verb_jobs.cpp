@@ -189,15 +189,6 @@ int run(const context& ctx, planned_job& j, service_control& control) {
     return result.exit_status;
 }
 
-std::unique_ptr<service_control> connect_or_report(const context& ctx) {
-    auto c = connect_manager(ctx);
-    if (!c) {
-        report_error(ctx, c.error().message);
-        return nullptr;
-    }
-    return std::move(*c);
-}
-
 int plan_and_run(context& ctx, std::string_view verb, const std::vector<std::string>& start,
                  const std::vector<std::string>& stop) {
     if (start.empty() && stop.empty()) {

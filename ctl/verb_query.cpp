@@ -105,15 +105,6 @@ std::vector<std::string> last_lines(const std::string& file, std::size_t n) {
     return {lines.begin(), lines.end()};
 }
 
-std::unique_ptr<service_control> connect_or_report(const context& ctx) {
-    auto c = connect_manager(ctx);
-    if (!c) {
-        report_error(ctx, c.error().message);
-        return nullptr;
-    }
-    return std::move(*c);
-}
-
 int want_names(const context& ctx, std::string_view verb) {
     if (!ctx.cl.args.empty()) return exit_code::ok;
     report_error(ctx, fmt::format("{}: no bundle named (try --help)", verb));
