@@ -20,7 +20,8 @@ rel() { # rel FROM KIND TO: FROM/KIND/TO -> TO (both services unless prefixed ta
 target() { mkdir -p "$R/targets/$1"; }
 pid_of() { $SC show "$1" | sed -n 's/^MainPID=//p'; }
 
-svc db 'echo "db up" >> '"$WORK"'/order; exec sleep 1000'
+# db is ready only once it has written its line, so "after db" orders the two writes.
+svc db 'echo "db up" >> '"$WORK"'/order; echo >&3; exec sleep 1000' notification-fd=3
 svc web 'echo "web up" >> '"$WORK"'/order; echo "hello from web"; exec sleep 1000' \
     stop='echo "web stopped" >> '"$WORK"'/order'
 svc cache 'exec sleep 1000' start='exit 3'
