@@ -44,6 +44,8 @@ struct bundle {
     std::optional<std::chrono::milliseconds> stop_timeout;
     bool has_run = false;        // service/run exists
     bool contents_read = false;  // false: only named (see bundle_loader::options::follow_all)
+    bool missing = false;  // no such directory: only a dangling requires/ link leads here, and
+                           // it can never start (its path is where that link points)
 };
 
 // A name the service-manager accepts (proto::valid_service_name: 1..proto::max_name bytes of

@@ -19,7 +19,7 @@ namespace hw {
 namespace {
 
 // Bump when the layout below or the meaning of anything stored changes.
-constexpr std::string_view magic = "heartwood bundle cache 1\n";
+constexpr std::string_view magic = "heartwood bundle cache 2\n";
 constexpr std::size_t max_files = 32;
 
 // Appends fixed-size integers and length-prefixed, NUL-terminated strings (so that paths can be
@@ -163,7 +163,7 @@ std::string serialize(std::string_view key, const cached_bundles& c, const path_
         w.num(static_cast<std::uint64_t>(b.ino));
         std::uint8_t bits = b.flags.down | b.flags.remain << 1 | b.flags.ready_after_run << 2 |
                             b.flags.use_hangup << 3 | b.flags.no_kill_signal << 4 | b.has_run << 5 |
-                            b.contents_read << 6;
+                            b.contents_read << 6 | b.missing << 7;
         w.num(bits);
         w.num(static_cast<std::int64_t>(b.start_timeout ? b.start_timeout->count() : -1));
         w.num(static_cast<std::int64_t>(b.stop_timeout ? b.stop_timeout->count() : -1));
@@ -252,6 +252,7 @@ std::optional<cached_bundles> deserialize(std::string_view bytes, std::string_vi
         b.flags = {bool(bits & 1), bool(bits & 2), bool(bits & 4), bool(bits & 8), bool(bits & 16)};
         b.has_run = bits & 32;
         b.contents_read = bits & 64;
+        b.missing = bits & 128;
         for (auto* timeout : {&b.start_timeout, &b.stop_timeout})
             if (auto ms = r.num<std::int64_t>(); ms >= 0) *timeout = std::chrono::milliseconds(ms);
         builder.add_node(b.name);
@@ -267,7 +268,9 @@ std::optional<cached_bundles> deserialize(std::string_view bytes, std::string_vi
     c.tree.relations = std::move(builder).build();
     c.tree.problems.resize(r.count(14));
     for (auto& d : c.tree.problems) {
-        d.severity = r.num<std::uint8_t>() ? diagnostic::level::error : diagnostic::level::warning;
+        auto level = r.num<std::uint8_t>();
+        if (level > static_cast<std::uint8_t>(diagnostic::level::note)) return std::nullopt;
+        d.severity = static_cast<diagnostic::level>(level);
         d.file = r.str();
         d.line = r.num<std::uint32_t>();
         d.message = r.str();

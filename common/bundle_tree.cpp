@@ -158,6 +158,7 @@ struct bundle_loader::impl {
     std::vector<edge> edges;
     diagnostics problems;
     std::unordered_map<inode_key, node_id, inode_hash> by_inode;
+    std::unordered_map<std::string, node_id> absent_by_path;  // the `missing` bundles
     std::deque<node_id> queue;
 
     static constexpr std::size_t npos = std::size_t(-1);
@@ -259,12 +260,59 @@ struct bundle_loader::impl {
         return walked{std::move(path), state};
     }
 
+    // What a link that leads nowhere means where it is found.
+    enum class if_dangling {
+        error,   // a problem (a `log` link, an entry of targets/ or services/)
+        ignore,  // a note, and no edge: wants/, after/, conflicts/... may name a bundle that a
+                 // generator or a package adds later (fstab-mounts, serial-gettys)
+        absent,  // requires/: an error, and an edge to a `missing` bundle, which can never
+                 // start, so that what requires it fails instead of starting without it
+    };
+
+    // A dangling link `where` whose contents are `text`, leading to `path` (absolute when known,
+    // else as written); see if_dangling.
+    std::optional<node_id> dangling(const std::string& where, const std::string& text,
+                                    std::string path, if_dangling policy) {
+        switch (policy) {
+            case if_dangling::error:
+                report(where, fmt::format("dangling link to {}", text));
+                return std::nullopt;
+            case if_dangling::ignore:
+                report(where, fmt::format("dangling link to {}: no such bundle (yet); ignored", text),
+                       diagnostic::level::note);
+                return std::nullopt;
+            case if_dangling::absent:
+                report(where, fmt::format("dangling link to {}: a requirement that does not exist, "
+                                          "so what requires it cannot start",
+                                          text));
+                return absent(std::move(path));
+        }
+        return std::nullopt;
+    }
+
+    // The `missing` bundle standing for the nonexistent directory `path` (one per path).
+    node_id absent(std::string path) {
+        if (auto it = absent_by_path.find(path); it != absent_by_path.end()) return it->second;
+        auto id = static_cast<node_id>(bundles.size());
+        bundle b;
+        b.path = path;
+        b.missing = true;
+        bundles.push_back(std::move(b));
+        log_of.push_back(no_node);
+        resolved.push_back(false);
+        resolve_fact_of.push_back(npos);
+        absent_by_path.emplace(std::move(path), id);
+        name(id);
+        return id;
+    }
+
     // Follows entry `e` of the directory `dirfd`, shown as `dir` and whose physical path is
     // `physical_dir` (empty if unknown), to a bundle. Records a diagnostic and returns nullopt
-    // when it does not lead to a directory.
+    // when it does not lead to a directory (or the `missing` bundle; see if_dangling).
     std::optional<node_id> follow(int dirfd, const std::string& dir,
                                   const std::string& physical_dir, const dir_entry& e,
-                                  node_id log_parent, bool read) {
+                                  node_id log_parent, bool read,
+                                  if_dangling policy = if_dangling::error) {
         std::string where = dir + "/" + e.name;
         std::string text = e.type == DT_LNK   ? read_link(dirfd, e.name.c_str())
                            : e.type == DT_DIR ? e.name
@@ -274,10 +322,8 @@ struct bundle_loader::impl {
                 if (w->state.is_dir())
                     return discover(w->state.dev, w->state.ino, std::move(w->path), true,
                                     log_parent, read);
-                if (w->state.error == ENOENT && e.type == DT_LNK) {
-                    report(where, fmt::format("dangling link to {}", text));
-                    return std::nullopt;
-                }
+                if (w->state.error == ENOENT && e.type == DT_LNK)
+                    return dangling(where, text, std::move(w->path), policy);
                 if (!w->state.error) {
                     report(where, "not a directory or a link to one");
                     return std::nullopt;
@@ -288,10 +334,11 @@ struct bundle_loader::impl {
         if (::fstatat(dirfd, e.name.c_str(), &st, 0) != 0) {
             int err = errno;
             std::string target = read_link(dirfd, e.name.c_str());
+            facts.give_up();  // the kernel followed it: no fact stands for what it found
             if (err == ENOENT && !target.empty())
-                report_failure(where, fmt::format("dangling link to {}", target));
-            else
-                report_failure(where, fmt::format("unable to follow: {}", errno_text(err)));
+                return dangling(where, target, target.starts_with('/') ? target : dir + "/" + target,
+                                policy);
+            report(where, fmt::format("unable to follow: {}", errno_text(err)));
             return std::nullopt;
         }
         if (!S_ISDIR(st.st_mode)) {
@@ -443,7 +490,9 @@ struct bundle_loader::impl {
             for (const auto& link : links) {
                 if (link.name[0] == '.') continue;
                 bool read = opts.follow_all || !(install || ordering);
-                if (auto target = follow(kfd.get(), dir, physical_dir, link, no_node, read))
+                auto policy = kind == edge_kind::requires_ ? if_dangling::absent
+                                                            : if_dangling::ignore;
+                if (auto target = follow(kfd.get(), dir, physical_dir, link, no_node, read, policy))
                     edges.push_back({id, kind, *target});
             }
         }

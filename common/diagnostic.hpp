@@ -12,7 +12,8 @@
 namespace hw {
 
 struct diagnostic {
-    enum class level { warning, error };
+    // note: not a problem, only worth knowing (`check` shows it, jobs only with --verbose).
+    enum class level : unsigned char { warning, error, note };
     level severity = level::error;
     std::string file;
     unsigned line = 0;  // 0: not about one line
@@ -20,6 +21,10 @@ struct diagnostic {
 };
 
 using diagnostics = std::vector<diagnostic>;
+
+inline bool is_problem(const diagnostic& d) {
+    return d.severity != diagnostic::level::note;
+}
 
 // "file:line: message" (or "file: message" when line is 0).
 inline std::string to_string(const diagnostic& d) {

@@ -165,7 +165,12 @@ void report_warning(const context& ctx, std::string_view text) {
 }
 
 void report_problems(const context& ctx, const diagnostics& problems) {
-    for (const auto& d : problems) report_warning(ctx, to_string(d));
+    for (const auto& d : problems) {
+        if (is_problem(d))
+            report_warning(ctx, to_string(d));
+        else if (ctx.verbose && !ctx.quiet)
+            fmt::print(stderr, "{}: note: {}\n", ctx.program, to_string(d));
+    }
 }
 
 loaded load_named(const context& ctx, const std::vector<std::string>& names, reading how,

@@ -128,6 +128,10 @@ class runner {
         std::vector<std::pair<std::string_view, std::string_view>> items;
         for (std::uint32_t m = 0; m < plan_.members.size(); ++m) {
             if (plan_.actions[m] != action::start) continue;
+            if (bundle_of(m).missing) {
+                finish(m, outcome::failed, "no such bundle: " + bundle_of(m).path);
+                continue;
+            }
             emit(job_event_kind::load, m);
             loading.push_back(m);
             items.emplace_back(name(m), bundle_of(m).path);

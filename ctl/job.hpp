@@ -4,7 +4,8 @@
 // every bundle that is to start (and plumb each into its `log` bundle), then act on every member
 // whose waits are all finished, all at once (the loads, and the status and start/stop requests
 // of the members released together, go out as pipelined batches: service_control::*_many):
-//   start: done at once ("already") if the service is ready; else start(name), then done on a
+//   start: failed at once if the bundle is `missing` (a dangling requires/ link led to it);
+//          done at once ("already") if the service is ready; else start(name), then done on a
 //          `ready` event, failed on a `failed` event or on `stopped` after it had begun, timed out
 //          after its start timeout (the service is left wanted up: its restart policy goes on).
 //   stop:  done at once if not loaded or not running; else stop(name), then done on `stopped`

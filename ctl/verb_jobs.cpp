@@ -95,6 +95,8 @@ void print_plan(const context& ctx, const bundle_tree& tree, const plan& p, std:
             line += "  after";
             for (auto a : after) line += fmt::format(" {}", a);
         }
+        if (tree.at(p.members[m]).missing && p.actions[m] == action::start)
+            line += "  (no such bundle: fails, and so does what requires it)";
         if (ctx.verbose)
             line += fmt::format("  [{}] {}", describe_reason(tree.relations, p, m),
                                 tree.at(p.members[m]).path);

@@ -118,8 +118,11 @@ int verb_is_enabled(context& ctx) {
 int verb_check(context& ctx) {
     auto l = load_named(ctx, ctx.cl.args,
                         ctx.cl.args.empty() ? reading::whole_tree : reading::reachable, true);
-    std::size_t problems = l.tree.problems.size();
-    for (const auto& d : l.tree.problems) fmt::print("{}\n", to_string(d));
+    std::size_t problems = 0;
+    for (const auto& d : l.tree.problems) {
+        fmt::print("{}{}\n", is_problem(d) ? "" : "note: ", to_string(d));
+        problems += is_problem(d);
+    }
     // Plan a start of every target (and of every bundle named): conflicts and ordering cycles
     // are properties of jobs, so they are found by planning the jobs a system will run.
     std::vector<node_id> roots = l.ids;

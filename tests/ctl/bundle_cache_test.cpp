@@ -58,16 +58,17 @@ std::string describe(const hw::cached_bundles& r) {
     const auto& t = r.tree;
     for (hw::node_id id = 0; id < t.bundles.size(); ++id) {
         const auto& b = t.bundles[id];
-        out += fmt::format("{} {} {} {} {} {}{}{}{}{} {} {} {}\n", id, b.name, b.path,
+        out += fmt::format("{} {} {} {} {} {}{}{}{}{} {} {} {} {}\n", id, b.name, b.path,
                            b.service_dir, b.ino, b.flags.down, b.flags.remain,
                            b.flags.ready_after_run, b.flags.use_hangup, b.flags.no_kill_signal,
                            b.start_timeout ? b.start_timeout->count() : -1, b.has_run,
-                           b.contents_read);
+                           b.contents_read, b.missing);
         for (auto k : hw::all_edge_kinds)
             for (auto to : t.relations.out(id, k))
                 out += fmt::format("  {} {}\n", hw::edge_kind_name(k), to);
     }
-    for (const auto& d : t.problems) out += hw::to_string(d) + "\n";
+    for (const auto& d : t.problems)
+        out += fmt::format("{} {}\n", int(d.severity), hw::to_string(d));
     for (auto id : r.ids) out += fmt::format("id {}\n", id ? int(*id) : -1);
     return out;
 }
@@ -235,6 +236,8 @@ TEST_CASE("a read that met an error, or a lint read, is never stored; a dangling
     make_tree(root);
     make_tree(broken);
     fs::create_directory_symlink("../../../services/gone", root + "/targets/all/wants/gone");
+    fs::create_directories(root + "/targets/all/requires");
+    fs::create_directory_symlink("../../../services/lost", root + "/targets/all/requires/lost");
     write(broken + "/services/c/requires", "");  // a file where a directory belongs
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     auto twice = [&cache](const std::string& r, const char* name, hw::bundle_loader::options o) {
@@ -250,6 +253,21 @@ TEST_CASE("a read that met an error, or a lint read, is never stored; a dangling
     CHECK(!twice(root, "all", lint).from_cache);
     auto hit = twice(root, "all", start_read());
     CHECK(hit.from_cache);
-    REQUIRE(hit.tree.problems.size() == 1);
-    CHECK(hit.tree.problems[0].message == "dangling link to ../../../services/gone");
+    REQUIRE(hit.tree.problems.size() == 2);
+    CHECK(hit.tree.problems[0].message ==
+          "dangling link to ../../../services/gone: no such bundle (yet); ignored");
+    CHECK(hit.tree.problems[0].severity == hw::diagnostic::level::note);
+    CHECK(hit.tree.problems[1].message ==
+          "dangling link to ../../../services/lost: a requirement that does not exist, so what "
+          "requires it cannot start");
+    CHECK(hit.tree.problems[1].severity == hw::diagnostic::level::error);
+    auto lost = hit.tree.relations.find("lost");
+    REQUIRE(lost);
+    CHECK(hit.tree.at(*lost).missing);
+    CHECK(!hit.tree.at(*hit.tree.relations.find("all")).missing);
+    // Once the requirement is installed, the cached read is no longer current.
+    write(root + "/services/lost/service/run", "");
+    auto fresh = hw::load_bundles_cached(cache, hw::bundle_path({root}), {"all"}, start_read(), false);
+    CHECK(!fresh.from_cache);
+    CHECK(!fresh.tree.at(*fresh.tree.relations.find("lost")).missing);
 }

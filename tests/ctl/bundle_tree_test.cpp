@@ -129,7 +129,7 @@ TEST_CASE("links and aliases to one directory are merged by device and inode") {
 TEST_CASE("every problem in a broken tree is reported with its file, and reading goes on") {
     auto tree = hw::load_bundles(roots({"broken"}), {}, {.lint = true});
     CHECK(problems_at(tree, "/services/good/wants/nowhere") ==
-          std::vector<std::string>{"dangling link to ../../nowhere"});
+          std::vector<std::string>{"dangling link to ../../nowhere: no such bundle (yet); ignored"});
     CHECK(problems_at(tree, "/services/good/after/plain-file") ==
           std::vector<std::string>{"not a directory or a link to one"});
     CHECK(problems_at(tree, "/services/good/conflicts") ==
@@ -156,6 +156,33 @@ TEST_CASE("every problem in a broken tree is reported with its file, and reading
     // The readable bundle is there in spite of all that.
     CHECK(tree.relations.find("good"));
     CHECK(tree.problems.size() == 10);
+    CHECK(std::count_if(tree.problems.begin(), tree.problems.end(), hw::is_problem) == 9);
+}
+
+TEST_CASE("a dangling want is only a note; a dangling requirement is a missing bundle") {
+    auto tree = hw::load_bundles(roots({"missing"}), {"normal"});
+    auto app = *tree.relations.find("app");
+    // wants/ (like after/, conflicts/...) may name what a generator or a package adds later.
+    auto extras = problems_at(tree, "/services/app/wants/extras");
+    REQUIRE(extras.size() == 1);
+    CHECK(extras[0].starts_with("dangling link to /run/service-bundles/targets/not-generated-yet"));
+    CHECK(tree.relations.out(app, edge_kind::wants).empty());
+    // requires/ leads to a bundle that is known to be missing, so that app cannot start.
+    CHECK(problems_at(tree, "/services/app/requires/db") ==
+          std::vector<std::string>{"dangling link to ../../uninstalled-db: a requirement that does "
+                                   "not exist, so what requires it cannot start"});
+    REQUIRE(names_of(tree, tree.relations.out(app, edge_kind::requires_)) ==
+            std::vector<std::string>{"uninstalled-db"});
+    const auto& db = tree.at(tree.relations.out(app, edge_kind::requires_)[0]);
+    CHECK(db.missing);
+    CHECK(!db.contents_read);
+    CHECK(db.path == fixtures + "/missing/services/uninstalled-db");
+    // Ordering against a missing bundle is moot: a note, and no edge.
+    CHECK(names_of(tree, tree.relations.out(app, edge_kind::after)).empty());
+    std::size_t notes = 0, errors = 0;
+    for (const auto& d : tree.problems) (hw::is_problem(d) ? errors : notes)++;
+    CHECK(errors == 1);
+    CHECK(notes == 2);  // wants/extras and after/db
 }
 
 TEST_CASE("a missing name is a diagnostic naming where it was looked for") {

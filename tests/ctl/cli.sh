@@ -82,10 +82,17 @@ has "cycle warning" "$err" "ordering cycle a -> b -> c -> a (-> means waits for)
 # --- check
 expect 0 "$SC" check
 HEARTWOOD_BUNDLE_PATH=$FIXTURES/broken expect 1 "$SC" check
-same "check broken: problem count" 10 "$(echo "$out" | wc -l)"
-has "check broken" "$out" "/services/good/wants/nowhere: dangling link to ../../nowhere"
+same "check broken: lines" 10 "$(echo "$out" | wc -l)"
+has "check broken" "$out" "note: $FIXTURES/broken/services/good/wants/nowhere: dangling link to ../../nowhere"
 has "check broken" "$out" "/services/badtimeout/service/timeout-start:1: not a number of seconds"
-has "check broken" "$err" "10 problems"
+has "check broken" "$err" "9 problems"
+# A want that leads nowhere (yet) is a note, not a problem; a requirement is.
+HEARTWOOD_BUNDLE_PATH=$FIXTURES/missing expect 1 "$SC" check
+has "check missing" "$out" "note: $FIXTURES/missing/services/app/wants/extras: dangling link to /run/service-bundles/targets/not-generated-yet: no such bundle (yet); ignored"
+has "check missing" "$out" "$FIXTURES/missing/services/app/requires/db: dangling link to ../../uninstalled-db: a requirement"
+has "check missing" "$err" "1 problem in"
+HEARTWOOD_BUNDLE_PATH=$FIXTURES/missing expect 0 "$SC" start -n app
+has "start -n, missing requirement" "$out" "start uninstalled-db  (no such bundle: fails, and so does what requires it)"
 HEARTWOOD_BUNDLE_PATH=$FIXTURES/cycles expect 1 "$SC" check
 has "check cycles" "$out" "ordering cycle: a -> b -> c -> a"
 

@@ -169,6 +169,18 @@ TEST_CASE("a bundle that cannot be loaded fails, and so do those that require it
     CHECK(j.of("web") == outcome::dependency);
 }
 
+TEST_CASE("a missing requirement fails without a request, and fails what requires it") {
+    job j("missing", {"normal"});
+    CHECK(j.run() == 0);  // normal only wants app
+    CHECK(j.of("uninstalled-db") == outcome::failed);
+    CHECK(j.detail("uninstalled-db") ==
+          "no such bundle: " + fixtures + "/missing/services/uninstalled-db");
+    CHECK(!j.fake.called("load", "uninstalled-db"));
+    CHECK(j.of("app") == outcome::dependency);
+    CHECK(!j.fake.called("start", "app"));
+    CHECK(j.of("normal") == outcome::done);
+}
+
 TEST_CASE("losing the service-manager ends the job with exit status 111") {
     job j("basic", {"web"});
     j.fake.lose_connection_on_next_event = true;
