@@ -205,7 +205,7 @@ struct dependency_printer {
             fmt::print("{}{} (see above)\n", indent, head);
             return;
         }
-        fmt::print("{}{}\n", indent, head);
+        fmt::print("{}{}{}\n", indent, head, tree.at(id).missing ? " (no such bundle)" : "");
         if (leaf) return;
         expanded.insert(id);
         path.push_back(id);

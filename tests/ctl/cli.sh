@@ -91,6 +91,10 @@ HEARTWOOD_BUNDLE_PATH=$FIXTURES/missing expect 1 "$SC" check
 has "check missing" "$out" "note: $FIXTURES/missing/services/app/wants/extras: dangling link to /run/service-bundles/targets/not-generated-yet: no such bundle (yet); ignored"
 has "check missing" "$out" "$FIXTURES/missing/services/app/requires/db: dangling link to ../../uninstalled-db: a requirement"
 has "check missing" "$err" "1 problem in"
+HEARTWOOD_BUNDLE_PATH=$FIXTURES/missing expect 0 "$SC" list-dependencies normal
+same "list-dependencies, missing requirement" "normal
+  wants app
+    requires uninstalled-db (no such bundle)" "$out"
 HEARTWOOD_BUNDLE_PATH=$FIXTURES/missing expect 0 "$SC" start -n app
 has "start -n, missing requirement" "$out" "start uninstalled-db  (no such bundle: fails, and so does what requires it)"
 HEARTWOOD_BUNDLE_PATH=$FIXTURES/cycles expect 1 "$SC" check
