@@ -20,8 +20,10 @@ wait_for "a new service-manager" 10 new_manager_running
 check "a killed logger is replaced" new_logger_running
 check "a killed service-manager is replaced" new_manager_running
 check "the restart is logged with the cause" log_has "the service-manager killed by SIGKILL; restarting it"
-check "the new service-manager got its descriptors again" \
-    sh -c "[ \$(grep -c 'fd3=socket:.* fd4=socket:' '$T/log/current') -ge 2 ]"
+# Its line reaches the log through the (also new) logger a little after it runs.
+both_managers_logged() { [ "$(grep -c 'fd3=socket:.* fd4=socket:' "$T/log/current")" -ge 2 ]; }
+wait_for "the new service-manager's line in the log" 10 both_managers_logged
+check "the new service-manager got its descriptors again" both_managers_logged
 
 date +%T; echo "# a crash loop is throttled, not spun"
 for i in 1 2 3 4; do
