@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -285,6 +286,27 @@ result<unique_fd> pidfd_open(pid_t pid) noexcept {
 result<void> pidfd_signal(int pidfd, int sig) noexcept {
     if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) != 0) return fail();
     return {};
+}
+
+namespace {
+// <linux/pidfd.h>'s struct pidfd_info, first version (Debian 12's headers predate it).
+struct pidfd_info_v0 {
+    std::uint64_t mask;
+    std::uint64_t cgroupid;
+    std::uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    std::int32_t exit_code;
+};
+static_assert(sizeof(pidfd_info_v0) == 64);
+constexpr unsigned long pidfd_get_info = _IOWR(0xFF, 11, pidfd_info_v0);
+constexpr std::uint64_t pidfd_info_exit = 1u << 3;
+}  // namespace
+
+std::optional<int> pidfd_exit_status(int pidfd) noexcept {
+    pidfd_info_v0 info{};
+    info.mask = pidfd_info_exit;
+    if (::ioctl(pidfd, pidfd_get_info, &info) != 0 || !(info.mask & pidfd_info_exit))
+        return std::nullopt;
+    return info.exit_code;
 }
 
 std::optional<reaped> reap_one(pid_t which) noexcept {

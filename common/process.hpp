@@ -70,6 +70,11 @@ void move_high(unique_fd& fd) noexcept;
 // Thin, error-returning wrappers over the pidfd system calls.
 result<unique_fd> pidfd_open(pid_t pid) noexcept;
 result<void> pidfd_signal(int pidfd, int sig) noexcept;
+// The wait status of the process behind `pidfd` once it has been reaped, by whichever process
+// reaped it: the kernel (Linux 6.15+, PIDFD_GET_INFO with PIDFD_INFO_EXIT) records it at reaping
+// for every process a pidfd still refers to. nullopt while it is alive or a zombie, or on older
+// kernels.
+std::optional<int> pidfd_exit_status(int pidfd) noexcept;
 
 // Reaps one exited child without blocking: nullopt when none is waiting. With pid > 0 only that
 // child (the kernel looks it up directly); with -1 any child (the kernel scans every child, so

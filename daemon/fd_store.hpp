@@ -30,7 +30,7 @@ std::optional<store_command> parse_store_command(std::string_view text);
 
 class fd_store {
 public:
-    static constexpr std::size_t max_entries = 4096;
+    static constexpr std::size_t max_entries = 16384;
 
     // Replaces any descriptor stored under `name`. Fails with ENOSPC when full.
     result<void> store(const std::string& name, unique_fd fd);

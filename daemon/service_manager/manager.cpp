@@ -205,6 +205,7 @@ void manager::drop(service& s) {
     store_.remove("in-r:" + s.name);
     store_.remove("in-w:" + s.name);
     store_.remove("ready:" + s.name);
+    unpark_pidfd(s);
     s.tree.remove();
 }
 
@@ -498,6 +499,7 @@ void manager::spawn_program(service& s, program prog, const std::vector<std::str
         return;
     }
     if (s.pid > 0) pids_.erase(s.pid);
+    unpark_pidfd(s);
     loop_.cancel(s.pidfd_watch);
     s.pid = child->pid;
     s.pid_start = 0;
@@ -508,16 +510,19 @@ void manager::spawn_program(service& s, program prog, const std::vector<std::str
     s.paused = false;
     s.tree.set_group(child->pid);
     pids_[child->pid] = &s;
+    park_pidfd(s);
     if (s.ready_read) {
         store_.store("ready:" + s.name, s.ready_read.get());
-        arm_flush_store();
         watch_ready_pipe(s);
     }
+    arm_flush_store();
 }
 
 // The current main process ended (reaped, or seen through its pidfd).
 void manager::process_ended(service& s, int wait_status) {
     pids_.erase(s.pid);
+    unpark_pidfd(s);
+    arm_flush_store();
     loop_.cancel(s.pidfd_watch);
     s.pid = 0;
     s.pid_start = 0;

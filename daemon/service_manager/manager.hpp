@@ -15,6 +15,11 @@
 //     changed (see state_file.hpp) and pushes queued fd-store messages.
 //   - Recovery (recover()) re-adopts processes recorded in the state files when their pid still
 //     names the same process (same start time), so a successor restarts nothing that still runs.
+//   - The pidfd of every service's current process is parked in PID 1's fd store
+//     (parked_pidfd_name: "pid:NAME:PID", so a stale entry never passes for a later process),
+//     so that a process that ends while no service-manager runs, or after it was re-adopted
+//     (PID 1 reaps it then), still has its exit status read (pidfd_exit_status, Linux 6.15+;
+//     older kernels report "status unknown").
 // Single-threaded; all callbacks are noexcept and catch allocation failures at their boundary.
 #pragma once
 
@@ -52,6 +57,9 @@ struct request_error {
 };
 template <class T>
 using request_result = std::expected<T, request_error>;
+
+// The fd-store name under which the pidfd of `service`'s process `pid` is parked.
+std::string parked_pidfd_name(std::string_view service, pid_t pid);
 
 class manager {
   public:
@@ -115,8 +123,11 @@ class manager {
     void ensure_input(service& s);
     void plumb_log_links(service& s);
     void drop(service& s);
-    void adopt(service& s, pid_t pid, std::uint64_t start_time, pid_t pgid,
+    void adopt(service& s, pid_t pid, std::uint64_t start_time, pid_t pgid, unique_fd stored_pidfd,
                std::deque<event>& follow_ups);
+    int status_of_ended(const service& s, int pidfd) const;
+    void park_pidfd(const service& s);
+    void unpark_pidfd(const service& s);
     void arm_flush_store();
     void mark_dirty(service& s);
     mono_time now() const;

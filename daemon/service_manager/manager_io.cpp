@@ -115,6 +115,7 @@ result<void> manager::start(std::map<std::string, unique_fd> stored) {
     // may restart programs, which need the plumbing in place).
     auto saved = read_all_saved(services_dir_);
     std::vector<std::pair<service*, saved_service>> restored;
+    std::vector<unique_fd> pidfds;  // one per restored service, maybe empty
     for (auto& sv : saved) {
         auto bundle = read_bundle(sv.bundle_dir, sv.name, opts_.run_dir);
         if (!bundle) {
@@ -146,6 +147,13 @@ result<void> manager::start(std::map<std::string, unique_fd> stored) {
             move_high(s.ready_read);
             stored.erase(p);
         }
+        unique_fd pidfd;  // of the process the state file names, when PID 1 kept it
+        if (auto p = stored.find(parked_pidfd_name(sv.name, sv.pid)); p != stored.end()) {
+            pidfd = std::move(p->second);
+            move_high(pidfd);
+            stored.erase(p);
+        }
+        pidfds.push_back(std::move(pidfd));
         restored.emplace_back(&s, std::move(sv));
     }
     for (auto& [name, fd] : stored) store_.remove(name);  // nothing refers to these any more
@@ -155,7 +163,8 @@ result<void> manager::start(std::map<std::string, unique_fd> stored) {
         }
     }
     std::size_t adopted = 0;
-    for (auto& [s, sv] : restored) {
+    for (std::size_t i = 0; i < restored.size(); ++i) {
+        auto& [s, sv] = restored[i];
         std::deque<event> follow_ups;
         if (s->ready_read) {
             if (s->machine.state().ph == phase::running && !s->machine.state().ready) {
@@ -165,7 +174,7 @@ result<void> manager::start(std::map<std::string, unique_fd> stored) {
                 store_.remove("ready:" + s->name);
             }
         }
-        adopt(*s, sv.pid, sv.pid_start, sv.pgid, follow_ups);
+        adopt(*s, sv.pid, sv.pid_start, sv.pgid, std::move(pidfds[i]), follow_ups);
         if (s->pid > 0) ++adopted;
         if (s->machine.state().ph == phase::killing) watch_tree(*s, follow_ups);
         write_status_file(*s);
@@ -181,12 +190,16 @@ result<void> manager::start(std::map<std::string, unique_fd> stored) {
 }
 
 // Takes over the process recorded for a service by our predecessor, if it is still the same
-// process; otherwise the machine learns that it ended.
+// process; otherwise the machine learns that it ended, with its exit status when the process
+// is a zombie or when `stored_pidfd` (the predecessor's pidfd of it, kept by PID 1) tells it.
 void manager::adopt(service& s, pid_t pid, std::uint64_t start_time, pid_t pgid,
-                    std::deque<event>& follow_ups) {
+                    unique_fd stored_pidfd, std::deque<event>& follow_ups) {
     const auto& m = s.machine.state();
     if (pgid > 0 && !s.tree.uses_cgroup() && ::kill(-pgid, 0) == 0) s.tree.set_group(pgid);
-    if (!m.current || m.main_gone) return;
+    auto forget_stored = [&] {
+        if (stored_pidfd) store_.remove(parked_pidfd_name(s.name, pid));
+    };
+    if (!m.current || m.main_gone) return forget_stored();
     auto st = pid > 0 ? read_proc_stat(pid) : std::nullopt;
     bool same = st && st->start_time == start_time;
     if (same && st->state != 'Z' && st->state != 'X') {
@@ -198,14 +211,30 @@ void manager::adopt(service& s, pid_t pid, std::uint64_t start_time, pid_t pgid,
             s.is_child = false;
             s.prog = m.current;
             pids_[pid] = &s;
+            if (!stored_pidfd) park_pidfd(s);  // else PID 1 keeps one of this process already
             watch_pidfd(s);
             return;
         }
     }
     int status = same && st->state == 'Z' ? st->exit_code : unknown_status;
+    if (status == unknown_status && stored_pidfd)
+        status = pidfd_exit_status(stored_pidfd.get()).value_or(unknown_status);
+    forget_stored();
     bool empty = s.tree.empty();
     if (empty) s.tree.set_group(0);
     follow_ups.push_back(exited{*m.current, status, empty});
+}
+
+std::string parked_pidfd_name(std::string_view service, pid_t pid) {
+    return fmt::format("pid:{}:{}", service, pid);
+}
+
+void manager::park_pidfd(const service& s) {
+    if (s.pidfd && s.pid > 0) store_.store(parked_pidfd_name(s.name, s.pid), s.pidfd.get());
+}
+
+void manager::unpark_pidfd(const service& s) {
+    if (s.pid > 0) store_.remove(parked_pidfd_name(s.name, s.pid));
 }
 
 void manager::watch_pidfd(service& s) {
@@ -229,10 +258,21 @@ void manager::on_pidfd(service& s) {
                  WEXITED | WNOHANG) == 0 &&
         info.si_pid == s.pid) {
         status = wait_status_of(info);  // it had become our child
-    } else if (auto st = read_proc_stat(s.pid); st && st->state == 'Z') {
-        status = st->exit_code;  // PID 1 has not reaped it yet
+    } else {
+        status = status_of_ended(s, s.pidfd.get());
     }
     process_ended(s, status);
+}
+
+// The wait status of the ended process `s` adopted (not our child, so PID 1 reaps it), whose
+// pidfd is `pidfd`: recorded in the pidfd once reaped, else read from /proc while a zombie.
+// Asked in that order, and the pidfd once more, a reaping in between cannot lose it.
+int manager::status_of_ended(const service& s, int pidfd) const {
+    if (auto recorded = pidfd_exit_status(pidfd)) return *recorded;
+    auto st = read_proc_stat(s.pid);
+    if (st && st->state == 'Z' && (!s.pid_start || st->start_time == s.pid_start))
+        return st->exit_code;  // PID 1 has not reaped it yet
+    return pidfd_exit_status(pidfd).value_or(unknown_status);
 }
 
 void manager::watch_ready_pipe(service& s) {

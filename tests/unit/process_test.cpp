@@ -81,6 +81,25 @@ TEST_CASE("the pidfd of a spawned child becomes readable when it exits") {
     CHECK(WIFEXITED(r->status));
 }
 
+TEST_CASE("a pidfd tells the exit status once the process is reaped, if the kernel records it") {
+    hw::spawn_request req;
+    req.argv = {"sh", "-c", "exit 7"};
+    auto child = hw::spawn(req);
+    REQUIRE(child);
+    REQUIRE(child->pidfd);
+    pollfd pfd{child->pidfd.get(), POLLIN, 0};
+    CHECK(poll(&pfd, 1, 5000) == 1);
+    CHECK(!hw::pidfd_exit_status(child->pidfd.get()));  // a zombie: not reaped yet
+    int status = wait_for(child->pid);
+    auto recorded = hw::pidfd_exit_status(child->pidfd.get());
+    if (!recorded) {
+        MESSAGE("this kernel does not record exit statuses for pidfds (Linux < 6.15)");
+        return;
+    }
+    CHECK(*recorded == status);
+    CHECK(WEXITSTATUS(*recorded) == 7);
+}
+
 TEST_CASE("a signalled child is described with its signal name") {
     CHECK(hw::describe_wait_status(SIGKILL) == "killed by SIGKILL");
     CHECK(hw::describe_wait_status(0x300) == "exited 3");
