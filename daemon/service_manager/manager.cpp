@@ -536,6 +536,9 @@ void manager::process_ended(service& s, int wait_status) {
 }
 
 void manager::reap_children() {
+    // What the children said before they ended comes first: a launcher's MAINPID= hands the
+    // service over to its daemon, so its own exit must not end the service.
+    receive_notifications();
     std::vector<std::pair<service*, int>> ended;
     bool orphans = false;
     while (auto r = reap_one()) {

@@ -111,6 +111,7 @@ class manager {
     void watch_ready_pipe(service& s);
     void on_ready_pipe(service& s);
     void on_notify();
+    void receive_notifications();
     void apply_notify(service& s, pid_t sender, const notify_message& m);
     service* owner_of(pid_t pid);
     void watch_tree(service& s, std::deque<event>& follow_ups);

@@ -304,6 +304,14 @@ void manager::on_ready_pipe(service& s) {
 }
 
 void manager::on_notify() {
+    receive_notifications();
+    auto id = loop_.poll_readable(notify_->fd(), [this](int) noexcept { on_notify(); });
+    if (!id) log::error("unable to watch the sd_notify socket: {}", id.error().message());
+}
+
+// Handles the datagrams waiting on the sd_notify socket (at most 256 a call).
+void manager::receive_notifications() {
+    if (!notify_) return;
     guarded("handle sd_notify datagrams", [&] {
         for (int budget = 0; budget < 256; ++budget) {
             auto d = notify_->receive();
@@ -321,8 +329,6 @@ void manager::on_notify() {
             apply_notify(*s, (*d)->pid, parse_notify((*d)->text));
         }
     });
-    auto id = loop_.poll_readable(notify_->fd(), [this](int) noexcept { on_notify(); });
-    if (!id) log::error("unable to watch the sd_notify socket: {}", id.error().message());
 }
 
 void manager::apply_notify(service& s, pid_t sender, const notify_message& m) {

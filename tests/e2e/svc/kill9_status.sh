@@ -14,14 +14,6 @@ $SMCTL start early adopted
 wait_state ready 5000 early adopted
 early=$(field early pid)
 adopted=$(field adopted pid)
-is_zombie() { [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
-gone() { ! [ -e "/proc/$1" ]; }
-until_true() { # until_true MS CMD...: polls CMD every 20 ms, at most MS
-    local ms=$1
-    shift
-    for _ in $(seq $((ms / 20))); do "$@" && return 0; sleep 0.02; done
-    return 1
-}
 
 # `early` ends while the manager is stopped, so that it is still its child (a zombie), and is
 # then reparented to PID 1 and reaped by it when the manager is killed.

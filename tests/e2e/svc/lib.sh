@@ -36,6 +36,14 @@ wait_state() { # wait_state STATE MS NAME...
     $SMCTL wait "$@" || fail "waiting for $3 to be $1"
 }
 alive() { kill -0 "$1" 2>/dev/null; }
+is_zombie() { [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+gone() { ! [ -e "/proc/$1" ]; }
+until_true() { # until_true MS CMD...: polls CMD every 20 ms, at most MS; false if it never held
+    local ms=$1
+    shift
+    for _ in $(seq $((ms / 20))); do "$@" && return 0; sleep 0.02; done
+    return 1
+}
 now_ms() { date +%s%3N; }
 pids_of() { # pids_of COMM: pids of the processes whose command name is COMM
     for p in /proc/[0-9]*; do

@@ -30,6 +30,25 @@ new=$(field forking pid)
 [ "$new" != "$main" ] && [ "$new" != 0 ] || fail "the end of MAINPID $main did not restart the service"
 expect_field forking restarts 1
 
+# MAINPID= is taken even when the launcher has exited by the time the manager looks: the manager
+# is stopped while the launcher sends MAINPID= and exits, so both wait for it together.
+mkservice launcher 'while [ ! -e '"$WORK"'/go-launcher ]; do sleep 0.02; done
+sleep 1000 & systemd-notify --ready --pid=$!; exit 0' sd_notify=
+load launcher
+$SMCTL start launcher
+wait_state running 5000 launcher
+first=$(field launcher pid)
+sm=$(pids_of service-manager)
+kill -STOP "$sm"
+touch "$WORK/go-launcher"
+until_true 5000 is_zombie "$first" || { kill -CONT "$sm"; fail "the launcher ($first) did not exit"; }
+kill -CONT "$sm"
+wait_state ready 5000 launcher
+main=$(field launcher pid)
+[ "$main" != "$first" ] && [ "$(cat /proc/$main/comm)" = sleep ] ||
+    fail "MAINPID lost to the launcher's exit: main is $main ($(cat /proc/$main/comm 2>&1))"
+expect_field launcher restarts 0
+
 # WATCHDOG=1: pinging keeps it; silence gets SIGABRT and a restart. The pinger pings ten times
 # as often as its timeout asks, so a loaded machine's scheduling delays cannot fail it.
 mkservice pinger 'systemd-notify --ready; while :; do systemd-notify WATCHDOG=1; sleep 0.1; done' \
