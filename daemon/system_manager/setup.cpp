@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -161,10 +162,17 @@ void setup_process_state() {
     }
     ::setsid();  // fails harmlessly when we already lead a session (the kernel's init does)
     ::setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 0);
+    // The fd store may hold thousands of descriptors (a few per service), and the
+    // service-manager, which inherits this, a few per service too: the kernel gives init only
+    // 4096. Raised where we may (CAP_SYS_RESOURCE), else up to what we were given.
+    constexpr rlim_t wanted_nofile = 65536;
     rlimit nofile{};
-    if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-        nofile.rlim_cur = nofile.rlim_max;  // the fd store may hold thousands of descriptors
-        ::setrlimit(RLIMIT_NOFILE, &nofile);
+    if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < wanted_nofile) {
+        rlimit raised{wanted_nofile, std::max(nofile.rlim_max, wanted_nofile)};
+        if (::setrlimit(RLIMIT_NOFILE, &raised) != 0 && nofile.rlim_cur < nofile.rlim_max) {
+            nofile.rlim_cur = nofile.rlim_max;
+            ::setrlimit(RLIMIT_NOFILE, &nofile);
+        }
     }
     for (int fd = 0; fd < 3; ++fd) {
         if (::fcntl(fd, F_GETFD) >= 0) continue;

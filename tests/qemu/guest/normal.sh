@@ -17,6 +17,9 @@ hw_check "hw-crash was restarted 4 times, its limit ($restarts)" [ "$restarts" =
 hw_check "hw-crash's last exit is its own (exited 3)" [ "$(hw_show hw-crash LastExit)" = "exited 3" ]
 hw_check "normal is still up" hw_up normal
 hw_check "multi-user (ordered after hw-crash) is still up" hw_up multi-user
+# The kernel gives init 4096 descriptors; PID 1 raises that for the fd store and the manager.
+nofile() { awk '/^Max open files/ {print $4 " " $5}' "/proc/$1/limits"; }
+hw_check "PID 1 may open 65536 descriptors ($(nofile 1))" [ "$(nofile 1)" = "65536 65536" ]
 rss() { sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$1/status"; }
 echo "HW-INFO: PID 1 ($(hw_comm 1)) VmRSS $(rss 1)"
 sm=$(hw_main_pid service-manager) && echo "HW-INFO: service-manager VmRSS $(rss "$sm")"
