@@ -143,6 +143,9 @@ std::string describe_init_signal(int offset) {
         case 5:
             what = "reboot";
             break;
+        case 6:
+            what = "kexec";
+            break;
         case 10:
             what = "sysinit";
             break;
@@ -154,6 +157,9 @@ std::string describe_init_signal(int offset) {
             break;
         case 15:
             what = "forced reboot";
+            break;
+        case 16:
+            what = "forced kexec";
             break;
         case 25:
             what = "re-execute";

@@ -21,7 +21,7 @@ constexpr std::array<option_spec, 22> options_table = {{
     {"dry-run", 'n', false, "plan and print, change nothing"},
     {"pretend", 0, false, "the same as --dry-run"},
     {"quiet", 'q', false, "print nothing, only the exit status"},
-    {"force", 'f', false, "halt/poweroff/reboot at once; emergency/rescue/normal by isolate"},
+    {"force", 'f', false, "halt/poweroff/reboot/kexec at once; emergency/rescue/normal by isolate"},
     {"json", 0, false, "show: one JSON object per bundle"},
     {"reverse", 0, false, "list-dependencies: who depends on NAME"},
     {"all", 'a', false, "list: also bundles that are not loaded"},

@@ -1,6 +1,6 @@
-// Signals to process 1: init (the boot-argument parser), halt, poweroff, reboot, emergency,
-// rescue, normal; and the argv[0] personalities halt, poweroff, reboot, shutdown, telinit,
-// runlevel. Signal numbers are CONVENTIONS.md's (SIGRTMIN is glibc's, 34).
+// Signals to process 1: init (the boot-argument parser), halt, poweroff, reboot, kexec,
+// emergency, rescue, normal; and the argv[0] personalities halt, poweroff, reboot, shutdown,
+// telinit, runlevel. Signal numbers are CONVENTIONS.md's (SIGRTMIN is glibc's, 34).
 #include <fmt/core.h>
 #include <signal.h>
 #include <time.h>
@@ -89,6 +89,10 @@ int verb_poweroff(context& ctx) {
 }
 int verb_reboot(context& ctx) {
     return power(ctx, "reboot", 5, 15);
+}
+// Reboot into the kernel loaded with `kexec -l`; process 1 reboots normally when none is.
+int verb_kexec(context& ctx) {
+    return power(ctx, "kexec", 6, 16);
 }
 int verb_emergency(context& ctx) {
     return mode(ctx, "emergency", boot_mode::emergency);

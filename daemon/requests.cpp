@@ -7,12 +7,12 @@ namespace hw::sysmgr {
 namespace {
 
 constexpr std::array<std::string_view, target_count> target_names = {
-    "init", "sysinit", "normal", "rescue", "halt", "poweroff", "reboot", "emergency"};
+    "init", "sysinit", "normal", "rescue", "halt", "poweroff", "reboot", "kexec", "emergency"};
 
 // The regular channel's order of service; emergency has its own channel.
 constexpr std::array regular_priority = {target::init,     target::sysinit, target::normal,
                                          target::rescue,   target::halt,    target::poweroff,
-                                         target::reboot};
+                                         target::reboot,   target::kexec};
 
 std::size_t index(target t) { return static_cast<std::size_t>(t); }
 std::size_t index(channel c) { return static_cast<std::size_t>(c); }
@@ -27,7 +27,8 @@ bool is_boot_target(target t) {
 std::string_view target_name(target t) noexcept { return target_names[index(t)]; }
 
 bool is_shutdown_target(target t) noexcept {
-    return t == target::halt || t == target::poweroff || t == target::reboot;
+    return t == target::halt || t == target::poweroff || t == target::reboot ||
+           t == target::kexec;
 }
 
 std::string_view final_action_name(final_action a) noexcept {
@@ -35,6 +36,7 @@ std::string_view final_action_name(final_action a) noexcept {
         case final_action::halt: return "halt";
         case final_action::poweroff: return "poweroff";
         case final_action::reboot: return "reboot";
+        case final_action::kexec: return "kexec";
     }
     return "?";
 }
@@ -55,10 +57,12 @@ signal_meaning classify_signal(int signo, bool in_container) noexcept {
         case 3: return start(target::halt);
         case 4: return start(target::poweroff);
         case 5: return start(target::reboot);
+        case 6: return start(target::kexec);
         case 10: return start(target::sysinit);
         case 13: return final(final_action::halt);
         case 14: return final(final_action::poweroff);
         case 15: return final(final_action::reboot);
+        case 16: return final(final_action::kexec);
         case 25: return {k::reexec, {}, {}};
         default: return {};
     }

@@ -4,13 +4,13 @@
 // numbers, glibc's SIGRTMIN). `job_board` holds the pending target requests and decides what the
 // two job channels run next:
 //   - the regular channel runs one job at a time, highest priority first:
-//       init > sysinit > normal > rescue > halt > poweroff > reboot
+//       init > sysinit > normal > rescue > halt > poweroff > reboot > kexec
 //     so sysinit always completes before normal or rescue starts;
 //   - the emergency channel runs `start emergency` on its own, so it works while a regular job
 //     is stuck.
-// A shutdown request (halt/poweroff/reboot) drops pending boot requests and asks for the running
-// boot job (init/sysinit/normal/rescue) to be cut short: nobody wants poweroff to wait for a boot
-// job that is stuck on a hanging fsck.
+// A shutdown request (halt/poweroff/reboot/kexec) drops pending boot requests and asks for the
+// running boot job (init/sysinit/normal/rescue) to be cut short: nobody wants poweroff to wait
+// for a boot job that is stuck on a hanging fsck.
 #pragma once
 
 #include <array>
@@ -20,12 +20,16 @@
 
 namespace hw::sysmgr {
 
-enum class target : unsigned char { init, sysinit, normal, rescue, halt, poweroff, reboot, emergency };
-inline constexpr std::size_t target_count = 8;
+enum class target : unsigned char {
+    init, sysinit, normal, rescue, halt, poweroff, reboot, kexec, emergency
+};
+inline constexpr std::size_t target_count = 9;
 std::string_view target_name(target t) noexcept;
 bool is_shutdown_target(target t) noexcept;
 
-enum class final_action : unsigned char { halt, poweroff, reboot };
+// kexec: reboot(2) into the kernel loaded with `kexec -l`; the system-manager falls back to an
+// ordinary reboot when the kernel refuses (none loaded, or in a PID namespace).
+enum class final_action : unsigned char { halt, poweroff, reboot, kexec };
 std::string_view final_action_name(final_action a) noexcept;
 
 struct signal_meaning {

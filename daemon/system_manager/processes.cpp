@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 
@@ -131,8 +132,29 @@ int reboot_command(final_action a) noexcept {
         case final_action::halt: return RB_HALT_SYSTEM;
         case final_action::poweroff: return RB_POWER_OFF;
         case final_action::reboot: return RB_AUTOBOOT;
+        case final_action::kexec: return RB_KEXEC;
     }
     return RB_POWER_OFF;
+}
+
+std::optional<bool> kexec_loaded() {
+    auto text = read_text_file("/sys/kernel/kexec_loaded", 64);
+    if (!text) return std::nullopt;
+    auto lines = split_lines(*text);
+    if (lines.empty() || (lines[0] != "0" && lines[0] != "1")) return std::nullopt;
+    return lines[0] == "1";
+}
+
+std::string describe_kexec_failure(int err, bool in_container, std::optional<bool> loaded) {
+    std::string why = strerror(err);
+    if (err == EINVAL && in_container) {
+        why += " (in a container: the kernel does not kexec from a PID namespace)";
+    } else if (err == EINVAL && loaded == false) {
+        why += " (no kernel is loaded: load one with kexec -l first)";
+    } else if (err == EPERM) {
+        why += " (no CAP_SYS_BOOT, or kexec is disabled: kernel.kexec_load_disabled)";
+    }
+    return why;
 }
 
 }  // namespace hw::sysmgr

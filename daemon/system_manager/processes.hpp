@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,7 +34,16 @@ std::vector<std::string> unmount_all();
 // upgrade): the path then names the new file.
 result<std::string> own_executable();
 
-// The reboot(2) command for an action.
+// The reboot(2) command for an action (kexec: RB_KEXEC, which needs a kernel loaded first).
 int reboot_command(final_action a) noexcept;
+
+// Whether a kernel is loaded for kexec (/sys/kernel/kexec_loaded); nullopt when unknown (no
+// /sys, or a kernel without kexec).
+std::optional<bool> kexec_loaded();
+
+// Why reboot(RB_KEXEC) failed with `err`, for the log: strerror plus the likely cause. The
+// kernel answers EINVAL both in a PID namespace (it never kexecs from one) and when no kernel
+// is loaded. Pure.
+std::string describe_kexec_failure(int err, bool in_container, std::optional<bool> loaded);
 
 }  // namespace hw::sysmgr

@@ -716,6 +716,16 @@ void system_manager::finish() noexcept {
         log::notice("not process #1: exiting instead of {}", final_action_name(action));
         ::_exit(0);
     }
+    if (action == final_action::kexec) {
+        // Into the kernel `kexec -l` loaded. When the kernel refuses (nothing loaded, or a PID
+        // namespace, where it always does), the machine still restarts: an ordinary reboot.
+        log::notice("kexec now");
+        ::reboot(reboot_command(action));
+        int err = errno;
+        log::error("unable to kexec into the loaded kernel: {}; rebooting instead",
+                   describe_kexec_failure(err, facts_.container, kexec_loaded()));
+        action = final_action::reboot;
+    }
     log::notice("{} now", final_action_name(action));
     ::reboot(reboot_command(action));
     // Only reached when reboot(2) failed. Exiting would panic the kernel; stay and reap.

@@ -10,7 +10,7 @@
 //   running      restart the logger and service-manager whenever they exit (immediately after a
 //                good run, with a doubling delay when they die young), run the jobs that
 //                signals ask for, reap every orphan.
-//   final stop   entered by a forced halt/poweroff/reboot signal, then in order:
+//   final stop   entered by a forced halt/poweroff/reboot/kexec signal, then in order:
 //     drain_jobs          let running jobs end (bounded), then kill them
 //     stop_manager        SIGTERM the service-manager (bounded), then SIGKILL
 //     terminate_rest      SIGTERM+SIGCONT every other process but the logger; ends early when
@@ -18,7 +18,8 @@
 //     kill_rest           log the stragglers by name, SIGKILL them (bounded wait)
 //     drain_logger        close our ends of the log pipe; the logger writes out and exits at EOF
 //     then: sync, unmount/remount read-only (not in a container), reboot(2) (only as PID 1;
-//     otherwise exit 0).
+//     otherwise exit 0). A kexec that the kernel refuses (no kernel loaded; always in a PID
+//     namespace) is logged with the reason and becomes an ordinary reboot.
 //   re-execution  (SIGRTMIN+25; SIGTERM outside a container) while running: execve() of our own
 //                 executable keeping children and descriptors; the new image adopt()s the
 //                 state (reexec_state.hpp). A failed execve() changes nothing.

@@ -65,5 +65,7 @@ TEST_CASE("unknown words, -a, -f and -z with its value are ignored") {
 TEST_CASE("init signals are described with what process 1 does with them") {
     CHECK(hw::ctl::describe_init_signal(10) == "SIGRTMIN+10 (sysinit)");
     CHECK(hw::ctl::describe_init_signal(14) == "SIGRTMIN+14 (forced poweroff)");
+    CHECK(hw::ctl::describe_init_signal(6) == "SIGRTMIN+6 (kexec)");
+    CHECK(hw::ctl::describe_init_signal(16) == "SIGRTMIN+16 (forced kexec)");
     CHECK(hw::ctl::describe_init_signal(7) == "SIGRTMIN+7");
 }

@@ -42,6 +42,8 @@ has() { # has WHAT TEXT NEEDLE
 expect 0 "$SC" --help
 has "--help" "$out" "111  system failure"
 has "--help" "$out" "list-dependencies"
+has "--help" "$out" "start the kexec target"
+expect 100 "$SC" kexec now
 expect 100 "$SC"
 expect 100 "$SC" frobnicate
 has "unknown verb" "$err" "unknown command 'frobnicate'"
@@ -173,6 +175,9 @@ sent "4" "$SC" init 0
 sent "3" "$SC" halt
 sent "14" "$SC" poweroff -f
 sent "5" "$SC" reboot
+sent "6" "$SC" kexec
+sent "16" "$SC" kexec -f
+sent "16" "$SC" kexec --force
 sent "2" "$SC" emergency
 sent "1 10" "$SC" rescue
 sent "0 10" "$SC" normal

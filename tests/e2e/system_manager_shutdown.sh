@@ -1,7 +1,8 @@
 #!/bin/bash
 # system-manager as PID 1: every way to the end, each seen from outside with the wait status
-# reboot(2) gives in a PID namespace (SIGINT for halt and poweroff, SIGHUP for reboot), and a
-# stuck service that cannot hold the shutdown past its grace time.
+# reboot(2) gives in a PID namespace (SIGINT for halt and poweroff, SIGHUP for reboot; kexec is
+# refused there, so it ends as a reboot), and a stuck service that cannot hold the shutdown past
+# its grace time.
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
@@ -24,6 +25,8 @@ shutdown_case "SIGRTMIN+15 (forced reboot)" 49 129 "reboot now"
 shutdown_case "SIGRTMIN+3 (halt target)" 37 130 "halt now"
 shutdown_case "SIGRTMIN+4 (poweroff target)" 38 130 "poweroff now"
 shutdown_case "SIGRTMIN+5 (reboot target)" 39 129 "reboot now"
+shutdown_case "SIGRTMIN+16 (forced kexec, refused in a PID namespace)" 50 129 "reboot now"
+shutdown_case "SIGRTMIN+6 (kexec target, refused in a PID namespace)" 40 129 "reboot now"
 shutdown_case "SIGINT (Ctrl-Alt-Del: reboot target)" INT 129 "reboot now"
 shutdown_case "SIGPWR (power failure: poweroff target)" PWR 130 "poweroff now"
 shutdown_case "SIGTERM in a container (docker stop: poweroff target)" TERM 130 "poweroff now"
@@ -37,6 +40,20 @@ check "SIGRTMIN+4 ran 'system-control start poweroff' before the end" \
     grep -q "system-control start poweroff" "$T/jobs"
 check "the service-manager was asked to stop" log_has "stand-in service-manager stopping"
 check "the logger wrote out everything and exited at EOF" console_has "the logger exited 0"
+cleanup
+
+echo "# kexec in a PID namespace: the kexec job, then a logged refusal, then a reboot"
+boot || exit 1
+wait_for "the normal job" 10 grep -q "start normal" "$T/jobs"
+kill -40 "$P1"
+wait_exit 30
+check "kexec ends the namespace as a reboot does (SIGHUP)" test "$STATUS" = 129
+check "SIGRTMIN+6 ran 'system-control start kexec'" grep -q "system-control start kexec" "$T/jobs"
+check "the final step was kexec" log_has "signal 50 from pid [0-9]*: final kexec"
+check "the refused kexec is logged with its reason" console_has \
+    "unable to kexec into the loaded kernel: Invalid argument (in a container: the kernel does not kexec from a PID namespace); rebooting instead"
+check "kexec was tried before the reboot" \
+    awk '/kexec now/ {k = NR} /reboot now/ {r = NR} END {exit !(k && r > k)}' "$T/console"
 cleanup
 
 echo "# a poweroff request cuts a hanging boot job short"

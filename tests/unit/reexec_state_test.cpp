@@ -74,3 +74,16 @@ TEST_CASE("target names parse back to their targets") {
     CHECK(parse_target("emergency") == target::emergency);
     CHECK(!parse_target("multi-user"));
 }
+
+TEST_CASE("a pending or running kexec job survives re-execution by its name") {
+    reexec_state s = sample();
+    s.jobs = {{channel::regular, target::kexec, 78}};
+    s.pending = {target::kexec, target::emergency};
+    std::string text = encode(s), error;
+    CHECK(text.find("job 0 kexec 78\n") != std::string::npos);
+    auto back = decode(text, error);
+    REQUIRE_MESSAGE(back, error);
+    REQUIRE(back->jobs.size() == 1);
+    CHECK(back->jobs[0].what == target::kexec);
+    CHECK(back->pending == std::vector<target>{target::kexec, target::emergency});
+}

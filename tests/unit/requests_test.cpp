@@ -15,17 +15,20 @@ TEST_CASE("the real-time signals map to the targets of the table (glibc SIGRTMIN
     for (auto [offset, t] : {row{0, target::normal}, row{1, target::rescue},
                              row{2, target::emergency}, row{3, target::halt},
                              row{4, target::poweroff}, row{5, target::reboot},
-                             row{10, target::sysinit}}) {
+                             row{6, target::kexec}, row{10, target::sysinit}}) {
         auto m = classify_signal(SIGRTMIN + offset, false);
         CHECK(m.what == kind::start_target);
         CHECK(m.start == t);
     }
 }
 
-TEST_CASE("SIGRTMIN+13/+14/+15 are the forced final halt, poweroff and reboot") {
+TEST_CASE("SIGRTMIN+13/+14/+15/+16 are the forced final halt, poweroff, reboot and kexec") {
     CHECK(classify_signal(SIGRTMIN + 13, false).final == final_action::halt);
     CHECK(classify_signal(SIGRTMIN + 14, false).final == final_action::poweroff);
     CHECK(classify_signal(SIGRTMIN + 15, true).final == final_action::reboot);
+    CHECK(classify_signal(SIGRTMIN + 16, true).final == final_action::kexec);
+    CHECK(classify_signal(SIGRTMIN + 16, false).what == kind::final);
+    CHECK(final_action_name(final_action::kexec) == "kexec");
     CHECK(classify_signal(SIGRTMIN + 14, false).what == kind::final);
 }
 
@@ -41,7 +44,8 @@ TEST_CASE("Ctrl-Alt-Del reboots, SIGPWR powers off, SIGTERM powers off in a cont
 
 TEST_CASE("unlisted signals are ignored and SIGCHLD means reap") {
     CHECK(classify_signal(SIGHUP, false).what == kind::ignore);
-    CHECK(classify_signal(SIGRTMIN + 6, false).what == kind::ignore);
+    CHECK(classify_signal(SIGRTMIN + 7, false).what == kind::ignore);
+    CHECK(classify_signal(SIGRTMIN + 17, false).what == kind::ignore);
     CHECK(classify_signal(SIGCHLD, false).what == kind::reap);
 }
 
@@ -82,4 +86,18 @@ TEST_CASE("a shutdown request does not cut short another shutdown job") {
     b.request(target::halt);
     CHECK(b.take_next(channel::regular) == target::halt);
     CHECK(!b.request(target::reboot));
+}
+
+TEST_CASE("kexec is a shutdown target: it drops pending boot jobs and cuts the running one short") {
+    CHECK(is_shutdown_target(target::kexec));
+    CHECK(target_name(target::kexec) == "kexec");
+    job_board b;
+    b.request(target::normal);
+    CHECK(b.take_next(channel::regular) == target::normal);
+    b.request(target::rescue);
+    CHECK(b.request(target::kexec));
+    b.finished(channel::regular);
+    CHECK(b.take_next(channel::regular) == target::kexec);
+    b.finished(channel::regular);
+    CHECK(!b.take_next(channel::regular));  // rescue was dropped
 }

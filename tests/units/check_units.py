@@ -229,14 +229,14 @@ def main():
             check_layout(sr, p, n, shells)
 
         targets = ("sysinit local-fs-pre local-fs swap basic multi-user normal server workstation"
-                   " rescue emergency shutdown unmount halt poweroff reboot").split()
+                   " rescue emergency shutdown unmount halt poweroff reboot kexec").split()
         for t in targets:
             if not sr.exists_dir(f"{T}/{t}"):
                 fail(f"target {t} is missing")
                 continue
             if not os.path.exists(sr.root + f"{T}/{t}/service/remain"):
                 fail(f"target {t}: no remain flag")
-        for t in ["halt", "poweroff", "reboot"]:
+        for t in ["halt", "poweroff", "reboot", "kexec"]:
             with open(sr.root + f"{T}/{t}/service/run") as f:
                 if f"system-control {t} --force" not in f.read():
                     fail(f"target {t}: run does not call system-control {t} --force")
@@ -271,6 +271,7 @@ def main():
             "poweroff": ["poweroff"],
             "reboot": ["reboot"],
             "halt": ["halt"],
+            "kexec": ["kexec"],
         }
         computed = {}
         for jn, starts in jobs.items():
@@ -311,7 +312,7 @@ def main():
             fail("job rescue does not start sysinit and rescue-shell")
         if want.get(P("console-getty")) != "stop" or want.get(P("serial-getty@ttyS2")) != "stop":
             fail("job rescue does not stop console-getty and serial-getty@ttyS2")
-        for jn in ["poweroff", "reboot", "halt"]:
+        for jn in ["poweroff", "reboot", "halt", "kexec"]:
             want, edges = computed[jn]
             for b in ["console-getty", "normal", "random-seed", "mount@srv", "mount@srv-cache",
                       "swap@dev-vdc", "local-fs", "serial-gettys", "serial-getty@ttyS1"]:

@@ -42,7 +42,7 @@ hw_main_pid() { # the pid a service runs as, from /proc (comm of its run program
 hw_done() { # end of the script: say so, then end the machine the way $1 says
     echo "HW-TEST: END failed=$hw_failed"
     case ${1:-poweroff} in
-        poweroff | reboot | halt) system-control "$1" ;;
+        poweroff | reboot | halt | kexec) system-control "$1" ;;
     esac
     sleep 60
 }

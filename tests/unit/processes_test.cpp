@@ -1,0 +1,28 @@
+#include "daemon/system_manager/processes.hpp"
+
+#include <doctest/doctest.h>
+#include <sys/reboot.h>
+
+#include <cerrno>
+#include <string>
+
+using namespace hw::sysmgr;
+
+TEST_CASE("each final action has its reboot(2) command, kexec included") {
+    CHECK(reboot_command(final_action::halt) == RB_HALT_SYSTEM);
+    CHECK(reboot_command(final_action::poweroff) == RB_POWER_OFF);
+    CHECK(reboot_command(final_action::reboot) == RB_AUTOBOOT);
+    CHECK(reboot_command(final_action::kexec) == RB_KEXEC);
+}
+
+TEST_CASE("a refused kexec is explained: a PID namespace, no kernel loaded, no privilege") {
+    auto in_container = describe_kexec_failure(EINVAL, true, std::nullopt);
+    CHECK(in_container.starts_with("Invalid argument"));
+    CHECK(in_container.find("PID namespace") != std::string::npos);
+    auto nothing_loaded = describe_kexec_failure(EINVAL, false, false);
+    CHECK(nothing_loaded.find("no kernel is loaded") != std::string::npos);
+    CHECK(describe_kexec_failure(EPERM, false, true).find("CAP_SYS_BOOT") != std::string::npos);
+    // A loaded kernel and EINVAL: no guess beyond the error itself.
+    CHECK(describe_kexec_failure(EINVAL, false, true) == "Invalid argument");
+    CHECK(describe_kexec_failure(ENOMEM, false, true) == "Cannot allocate memory");
+}
