@@ -272,7 +272,7 @@ request_result<void> manager::letter(const std::string& name, char l) {
     for (const auto& sl : signal_letters) {
         if (sl.letter != l) continue;
         if (sl.tree) {
-            s.tree.signal_all(sl.sig);
+            signal_tree(s, sl.sig);
         } else if (s.pid > 0 && s.pidfd) {
             (void)pidfd_signal(s.pidfd.get(), sl.sig);
         } else if (s.pid > 0) {
@@ -386,7 +386,7 @@ void manager::execute(service& s, const effect& fx, std::deque<event>& follow_up
                    [&](const spawn& sp) { spawn_program(s, sp.prog, sp.args, follow_ups); },
                    [&](const send_signal& sig) {
                        if (sig.target == signal_target::tree) {
-                           s.tree.signal_all(sig.sig);
+                           signal_tree(s, sig.sig);
                        } else if (s.pid > 0 && s.pidfd) {
                            (void)pidfd_signal(s.pidfd.get(), sig.sig);
                        }
@@ -436,7 +436,9 @@ void manager::after_events(service& s) {
 }
 
 std::vector<std::string> manager::environment_for(const service& s) const {
-    std::vector<std::string> env = base_env_;
+    // First, so that it is among the first bytes of /proc/PID/environ (escaped_from()).
+    std::vector<std::string> env{std::string(service_marker) + s.name};
+    env.insert(env.end(), base_env_.begin(), base_env_.end());
     const auto& c = s.bundle.config;
     if (c.ready_by == readiness::sd_notify || c.watchdog_timeout.count() > 0) {
         env.push_back("NOTIFY_SOCKET=" + notify_path_);
@@ -530,7 +532,7 @@ void manager::process_ended(service& s, int wait_status) {
     s.paused = false;
     auto prog = s.prog.value_or(program::run);
     s.prog.reset();
-    bool empty = s.tree.empty();
+    bool empty = tree_is_empty(s);
     if (empty) s.tree.set_group(0);  // the group id may be reused from now on
     deliver(s, exited{prog, wait_status, empty});
 }

@@ -58,6 +58,10 @@ struct request_error {
 template <class T>
 using request_result = std::expected<T, request_error>;
 
+// Every program of a service runs with HEARTWOOD_SERVICE=<name> first in its environment: what
+// it leaves behind outside its process group is still known to be its own (escaped_from()).
+inline constexpr std::string_view service_marker = "HEARTWOOD_SERVICE=";
+
 // The fd-store name under which the pidfd of `service`'s process `pid` is parked.
 std::string parked_pidfd_name(std::string_view service, pid_t pid);
 
@@ -128,6 +132,9 @@ class manager {
                std::deque<event>& follow_ups);
     int status_of_ended(const service& s, int pidfd) const;
     void park_pidfd(const service& s);
+    std::vector<pid_t> escaped_from(const service& s) const;
+    bool tree_is_empty(const service& s) const;
+    void signal_tree(service& s, int sig);
     void unpark_pidfd(const service& s);
     void arm_flush_store();
     void mark_dirty(service& s);

@@ -220,7 +220,7 @@ void manager::adopt(service& s, pid_t pid, std::uint64_t start_time, pid_t pgid,
     if (status == unknown_status && stored_pidfd)
         status = pidfd_exit_status(stored_pidfd.get()).value_or(unknown_status);
     forget_stored();
-    bool empty = s.tree.empty();
+    bool empty = tree_is_empty(s);
     if (empty) s.tree.set_group(0);
     follow_ups.push_back(exited{*m.current, status, empty});
 }
@@ -383,8 +383,39 @@ manager::service* manager::owner_of(pid_t pid) {
     return nullptr;
 }
 
+// Escaped processes: in pgroup mode, a process that left the service's process group (setsid,
+// setpgid) and whose parent has exited is a child of ours (we are a subreaper), or of PID 1
+// once a predecessor of ours died. Both lists are short; the environment marker names the
+// service (the kernel keeps a process's initial environment in /proc/PID/environ).
+std::vector<pid_t> manager::escaped_from(const service& s) const {
+    std::vector<pid_t> found;
+    std::string marker = std::string(1, '\0') + std::string(service_marker) + s.name + '\0';
+    for (pid_t parent : {::getpid(), pid_t(1)}) {
+        auto children = read_text_file(fmt::format("/proc/{0}/task/{0}/children", parent).c_str(),
+                                       1024 * 1024);
+        if (!children) continue;
+        for (auto field : split_fields(*children)) {
+            pid_t pid = 0;
+            if (!hw::parse_number(field, pid) || pids_.contains(pid)) continue;
+            auto env = read_text_file(fmt::format("/proc/{}/environ", pid).c_str(), 4096);
+            if (env && ('\0' + *env).find(marker) != std::string::npos) found.push_back(pid);
+        }
+    }
+    return found;
+}
+
+bool manager::tree_is_empty(const service& s) const {
+    return s.tree.empty() && (s.tree.uses_cgroup() || escaped_from(s).empty());
+}
+
+void manager::signal_tree(service& s, int sig) {
+    s.tree.signal_all(sig);
+    if (s.tree.uses_cgroup()) return;
+    for (pid_t pid : escaped_from(s)) ::kill(pid, sig);
+}
+
 void manager::watch_tree(service& s, std::deque<event>& follow_ups) {
-    if (s.tree.empty()) {
+    if (tree_is_empty(s)) {
         s.watching_tree = false;
         s.tree.set_group(0);
         follow_ups.push_back(tree_empty{});
@@ -419,7 +450,7 @@ void manager::arm_tree_recheck() {
 void manager::check_trees() {
     std::vector<std::string> emptied;
     for (auto& [name, s] : services_) {
-        if (s->watching_tree && s->tree.empty()) emptied.push_back(name);
+        if (s->watching_tree && tree_is_empty(*s)) emptied.push_back(name);
     }
     for (const auto& name : emptied) {
         auto it = services_.find(name);

@@ -8,7 +8,8 @@
 //            cgroup.events, whose changes the manager watches with inotify.
 //   pgroup   fallback when cgroup2 is missing or not writable (user namespaces): each program
 //            runs in its own session, so the tree is the process group of the current program.
-//            A process that calls setsid() or setpgid() leaves it; that is the documented limit.
+//            A process that calls setsid() or setpgid() leaves it; the manager finds those by
+//            their environment marker (manager::escaped_from).
 //            "empty" is kill(-pgid, 0) failing with ESRCH, checked after each reap.
 // cgroup_root::probe() decides once at startup by really moving a short-lived child into a
 // test cgroup.

@@ -1,0 +1,34 @@
+# Process-group mode (no usable cgroup): what a service leaves behind outside its process group
+# (setsid, then its parent exits) is still its own, found through the HEARTWOOD_SERVICE marker
+# among the service-manager's children: stopping the service kills it, and a service whose main
+# process exited stays up (remain) until it is gone.
+. "$E2E_DIR/lib.sh"
+mkservice escaper "setsid sh -c 'sleep 1000 & echo \$! > $WORK/escaped'; exec sleep 1000"
+mkservice vanisher "setsid sh -c 'sleep 1000 & echo \$! > $WORK/vanished'; exit 0" remain=
+mkservice bystander "setsid sh -c 'sleep 1000 & echo \$! > $WORK/bystanding'; exec sleep 1000"
+load escaper; load vanisher; load bystander
+$SMCTL start escaper vanisher bystander
+wait_state ready 5000 escaper vanisher bystander
+has_pid() { [ -s "$1" ]; }
+for f in escaped vanished bystanding; do
+    until_true 5000 has_pid "$WORK/$f" || fail "no $f pid"
+done
+e=$(cat "$WORK/escaped") v=$(cat "$WORK/vanished") b=$(cat "$WORK/bystanding")
+main=$(field escaper pid)
+[ "$(awk '{print $6}' /proc/$e/stat)" != "$(awk '{print $6}' /proc/$main/stat)" ] ||
+    fail "the escaped process did not leave the service's session"
+tr '\0' '\n' < /proc/$e/environ | grep -qx HEARTWOOD_SERVICE=escaper ||
+    fail "no HEARTWOOD_SERVICE marker in the escaped process's environment"
+$SMCTL stop escaper
+wait_state stopped 5000 escaper
+until_true 2000 gone "$e" || fail "the escaped process $e survived the stop of escaper"
+alive "$b" || fail "stopping escaper killed bystander's escaped process $b"
+# vanisher's run exited at once: with remain it is up while its escaped process lives.
+expect_field vanisher state ready
+$SMCTL stop vanisher
+wait_state stopped 5000 vanisher
+until_true 2000 gone "$v" || fail "the escaped process $v survived the stop of vanisher"
+$SMCTL stop bystander
+wait_state stopped 5000 bystander
+until_true 2000 gone "$b" || fail "bystander's escaped process $b survived its stop"
+say ok
