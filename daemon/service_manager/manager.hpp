@@ -141,6 +141,7 @@ class manager {
     mono_time now() const;
     std::int64_t wall_of(mono_time t) const;
 
+    bool succeeds_a_manager_ = false;  // start() found state files: a predecessor ran
     event_loop& loop_;
     manager_options opts_;
     fd_store& store_;

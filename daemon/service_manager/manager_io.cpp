@@ -114,6 +114,7 @@ result<void> manager::start(std::map<std::string, unique_fd> stored) {
     // Recovery: first every service with its pipes and plumbing, then their processes (which
     // may restart programs, which need the plumbing in place).
     auto saved = read_all_saved(services_dir_);
+    succeeds_a_manager_ = !saved.empty();
     std::vector<std::pair<service*, saved_service>> restored;
     std::vector<unique_fd> pidfds;  // one per restored service, maybe empty
     for (auto& sv : saved) {
@@ -385,12 +386,15 @@ manager::service* manager::owner_of(pid_t pid) {
 
 // Escaped processes: in pgroup mode, a process that left the service's process group (setsid,
 // setpgid) and whose parent has exited is a child of ours (we are a subreaper), or of PID 1
-// once a predecessor of ours died. Both lists are short; the environment marker names the
-// service (the kernel keeps a process's initial environment in /proc/PID/environ).
+// when it was our predecessor's. The environment marker names the service (the kernel keeps a
+// process's initial environment in /proc/PID/environ). Cheap in the common case: all our
+// children are main processes (known), and PID 1's children are looked at only by a successor.
 std::vector<pid_t> manager::escaped_from(const service& s) const {
     std::vector<pid_t> found;
     std::string marker = std::string(1, '\0') + std::string(service_marker) + s.name + '\0';
-    for (pid_t parent : {::getpid(), pid_t(1)}) {
+    std::vector<pid_t> parents{::getpid()};
+    if (succeeds_a_manager_ && ::getpid() != 1) parents.push_back(1);
+    for (pid_t parent : parents) {
         auto children = read_text_file(fmt::format("/proc/{0}/task/{0}/children", parent).c_str(),
                                        1024 * 1024);
         if (!children) continue;

@@ -28,7 +28,13 @@ expect_field vanisher state ready
 $SMCTL stop vanisher
 wait_state stopped 5000 vanisher
 until_true 2000 gone "$v" || fail "the escaped process $v survived the stop of vanisher"
+# After a kill -9 of the manager, the escaped process is PID 1's child: the successor finds it.
+sm=$(pids_of service-manager)
+kill -9 "$sm"
+$SMCTL list > /dev/null   # blocks until the successor answers
+[ "$(pids_of service-manager)" != "$sm" ] || fail "service-manager was not replaced"
+[ "$(awk '{print $4}' /proc/$b/stat)" = 1 ] || fail "bystander's escaped process is not PID 1's child"
 $SMCTL stop bystander
 wait_state stopped 5000 bystander
-until_true 2000 gone "$b" || fail "bystander's escaped process $b survived its stop"
+until_true 2000 gone "$b" || fail "bystander's escaped process $b survived its stop by the successor"
 say ok
