@@ -36,7 +36,21 @@ wait_state() { # wait_state STATE MS NAME...
     $SMCTL wait "$@" || fail "waiting for $3 to be $1"
 }
 alive() { kill -0 "$1" 2>/dev/null; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
 now_ms() { date +%s%3N; }
+# eventually SECONDS CMD...: retries CMD every 50 ms until it succeeds (0) or SECONDS have passed
+# (1). For conditions the system under test reaches at an unknown moment: a loaded machine may
+# take much longer than a quiet one, so give SECONDS generously; the wait ends as soon as it holds.
+eventually() {
+    _until=$(($(now_ms) + $1 * 1000))
+    shift
+    until "$@"; do
+        [ "$(now_ms)" -lt "$_until" ] || return 1
+        sleep 0.05
+    done
+}
+# wait_file FILE: up to 10 s for FILE (written by a service's script) to be non-empty.
+wait_file() { eventually 10 test -s "$1" || fail "$1 was never written"; }
 pids_of() { # pids_of COMM: pids of the processes whose command name is COMM
     for p in /proc/[0-9]*; do
         [ "$(cat "$p/comm" 2>/dev/null)" = "$1" ] && echo "${p#/proc/}"
