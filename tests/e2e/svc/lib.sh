@@ -61,7 +61,9 @@ trap 'st=$?; [ $st = 0 ] || echo "e2e: test script ended with status $st" >&2' E
 
 # A logger that loses nothing on SIGTERM: it exits between two chunks, leaving what it has not
 # read in the pipe for its successor. (A plain `cat` killed between its read and its write loses
-# that chunk; no pipe can help.)
+# that chunk; no pipe can help.) It says it is ready on fd 3 (give the service
+# notification-fd=3) once it handles SIGTERM: a SIGTERM before that (python starting up on a
+# slow machine) would kill it outright.
 LOGGER='exec python3 -c "
 import os, select, signal, sys
 r, w = os.pipe()
@@ -69,6 +71,10 @@ os.set_blocking(w, False)
 signal.set_wakeup_fd(w)
 signal.signal(signal.SIGTERM, lambda *_: None)
 out = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+try:
+    os.write(3, bytes([10]))
+except OSError:
+    pass
 while True:
     ready = select.select([0, r], [], [])[0]
     if r in ready:
