@@ -34,6 +34,7 @@ shutdown_case "SIGTERM in a container (docker stop: poweroff target)" TERM 130 "
 echo "# the shutdown jobs ran in between"
 boot || exit 1
 wait_for "the normal job" 10 grep -q "start normal" "$T/jobs"
+wait_for "the service-manager's SIGTERM trap" 10 log_has "stand-in service-manager up"
 kill -38 "$P1"
 wait_exit 30
 check "SIGRTMIN+4 ran 'system-control start poweroff' before the end" \
@@ -71,8 +72,11 @@ cleanup
 
 echo "# a stuck service-manager and a SIGTERM-ignoring process"
 BEFORE_BOOT='touch "$T/stuck"' boot HEARTWOOD_MANAGER_STOP=2 HEARTWOOD_KILL_GRACE=2 || exit 1
-wait_for "the stuck service-manager" 10 test -s "$T/manager-pids"
-sleep 0.3
+# Running is not yet ignoring SIGTERM: wait for the stand-in's line (said after its trap) and
+# for the straggler's file (made after its own); and for the boot jobs, whose drain would count.
+wait_for "the stuck service-manager" 10 log_has "stand-in service-manager up"
+wait_for "its straggler" 10 test -e "$T/straggler"
+wait_for "the boot jobs" 10 log_has "job normal exited"
 start=$SECONDS
 kill -48 "$P1"
 wait_exit 30
@@ -81,7 +85,8 @@ check "shutdown still ends in poweroff" test "$STATUS" = 130
 check "the service-manager that ignored SIGTERM was killed" \
     console_has "the service-manager did not stop in 2s; killing it"
 check "the straggler was named before it was killed" console_has "killing stragglers: sleep\["
-check "shutdown took no longer than both grace times and some slack (${took}s <= 8s)" \
-    test "$took" -le 8
+# 2 + 2 s expected; a sanity bound only, which still tells a default (10 or 30 s) used for one.
+check "shutdown took no longer than both grace times and some slack (${took}s <= 10s)" \
+    test "$took" -le 10
 
 finish

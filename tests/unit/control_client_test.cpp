@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <ostream>
@@ -120,14 +121,18 @@ TEST_CASE("a list spread over several records is reassembled") {
 }
 
 TEST_CASE("waiting for an event times out, and a vanished server is a connection reset") {
-    fake_server server([](int fd) {
+    // The server hangs up only once the client's wait has timed out (a fixed delay could pass
+    // first on a loaded machine, turning the timeout into a reset).
+    std::atomic<bool> waited{false};
+    fake_server server([&waited](int fd) {
         auto req = receive_request(fd);
         send_reply(fd, req.id, proto::ok_reply{});
-        std::this_thread::sleep_for(100ms);
+        for (int i = 0; i < 10000 && !waited; ++i) std::this_thread::sleep_for(1ms);
     });
     auto client = control_client::connect(server.path).value();
     REQUIRE(client.subscribe());
     auto none = client.next_event(20ms);
+    waited = true;
     REQUIRE(none);
     CHECK(!*none);
     auto gone = client.next_event(5s);
@@ -138,7 +143,8 @@ TEST_CASE("waiting for an event times out, and a vanished server is a connection
 TEST_CASE("a reply that never comes fails with a timeout when one is set") {
     fake_server server([](int fd) {
         receive_request(fd);
-        std::this_thread::sleep_for(200ms);
+        char byte;
+        ::recv(fd, &byte, 1, 0);  // never answers; returns once the client hangs up
     });
     auto client = control_client::connect(server.path).value();
     client.set_reply_timeout(30ms);

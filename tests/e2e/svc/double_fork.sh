@@ -7,7 +7,8 @@ mkservice leaver "( sleep 1000 & echo \$! >> $WORK/left ); sleep 0.2; exit 1" re
 load forker; load daemonish; load leaver
 $SMCTL start forker daemonish
 wait_state ready 5000 forker daemonish
-sleep 0.1
+# Ready means run was executed, not that its script got as far as writing the pid files.
+wait_file "$WORK/grandchild"
 gc=$(cat "$WORK/grandchild")
 alive "$gc" || fail "grandchild not running"
 ppid=$(awk '{print $4}' /proc/$gc/stat)
@@ -16,17 +17,19 @@ $SMCTL stop forker
 wait_state stopped 5000 forker
 alive "$gc" && fail "the double-forked child $gc survived the stop"
 # remain: run exits 0, the service stays up with its daemon; stopping kills the daemon.
+wait_file "$WORK/daemon"
 d=$(cat "$WORK/daemon")
 alive "$d" || fail "daemon not running under remain"
 expect_field daemonish state ready
 $SMCTL stop daemonish
 wait_state stopped 5000 daemonish
 alive "$d" && fail "the daemon of a remain service survived the stop"
-# Without remain, leftovers are killed before the restart decision.
+# Without remain, leftovers are killed before the restart decision (run exits after 0.2 s, or
+# later on a loaded machine: wait for it), and nothing but the service's stop kills them later.
 $SMCTL start leaver
-sleep 0.6
+wait_file "$WORK/left"
 first=$(head -n1 "$WORK/left")
-alive "$first" && fail "a leftover of an exited run survived"
+eventually 10 gone "$first" || fail "a leftover of an exited run survived"
 $SMCTL stop leaver
 wait_state stopped 5000 leaver
 say ok

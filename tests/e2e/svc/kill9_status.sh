@@ -20,16 +20,16 @@ adopted=$(field adopted pid)
 sm=$(pids_of service-manager)
 kill -STOP "$sm"
 touch "$WORK/go-early"
-until_true 5000 is_zombie "$early" || fail "early ($early) did not end"
+eventually 5 is_zombie "$early" || fail "early ($early) did not end"
 kill -9 "$sm"
-until_true 5000 gone "$early" || fail "PID 1 did not reap early ($early)"
+eventually 5 gone "$early" || fail "PID 1 did not reap early ($early)"
 $SMCTL list > /dev/null   # blocks until the successor answers
 [ "$(pids_of service-manager)" != "$sm" ] || fail "service-manager was not replaced"
 # The successor still runs `adopted`, which it did not start.
 expect_field adopted pid "$adopted"
 touch "$WORK/go-adopted"
-until_true 5000 gone "$adopted" || fail "adopted ($adopted) did not end"
-until_true 5000 sh -c "[ \"\$($SMCTL status adopted | tr ' ' '\n' | sed -n 's/^pid=//p')\" != $adopted ]" ||
+eventually 5 gone "$adopted" || fail "adopted ($adopted) did not end"
+eventually 5 sh -c "[ \"\$($SMCTL status adopted | tr ' ' '\n' | sed -n 's/^pid=//p')\" != $adopted ]" ||
     fail "the successor did not see adopted ($adopted) end"
 
 recorded=yes

@@ -2,7 +2,7 @@
 # producer loses nothing; unplumbed output goes to the system log.
 . "$E2E_DIR/lib.sh"
 command -v python3 >/dev/null || { say "no python3 for the test logger; skipping"; exit 77; }
-mkservice logger "$LOGGER $WORK/log"
+mkservice logger "$LOGGER $WORK/log" notification-fd=3
 mkservice producer "i=\$(cat $WORK/counter 2>/dev/null || echo 0)
 while :; do i=\$((i + 1)); echo \$i; echo \$i > $WORK/counter; sleep 0.002; done"
 ln -s ../logger "$B/producer/log"
@@ -21,10 +21,16 @@ for round in 1 2 3; do
     sleep 0.1
     kill "$(field producer pid)"     # restarted by the policy, continues its count
 done
-sleep 0.2
+# Enough lines to mean something, however slowly the producer got to write them.
+counted() { [ "$(cat "$WORK/counter" 2>/dev/null || echo 0)" -ge 40 ] 2>/dev/null; }
+eventually 30 counted || fail "the producer wrote only $(cat "$WORK/counter") lines in 30 s"
 $SMCTL stop producer
 wait_state stopped 5000 producer
-sleep 0.3
+# The logger writes out what is left in the pipe: up to the counter's last number (which may
+# be one behind the pipe, or empty if the producer was stopped while writing it).
+last=$(cat "$WORK/counter" 2>/dev/null)
+written() { [ "$(tail -n1 "$WORK/log" 2>/dev/null || echo 0)" -ge "${last:-0}" ] 2>/dev/null; }
+eventually 10 written || fail "the log ends at $(tail -n1 "$WORK/log"), the counter at $last"
 sort -n -u "$WORK/log" > "$WORK/sorted"
 n=$(wc -l < "$WORK/sorted")
 [ "$(head -n1 "$WORK/sorted")" = 1 ] && [ "$n" = "$(tail -n1 "$WORK/sorted")" ] ||

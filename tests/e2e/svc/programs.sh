@@ -40,8 +40,8 @@ expect_field setup pid 0
 # x: unload as soon as it is down.
 printf x > /run/service-manager/supervise/setup/control
 printf d > /run/service-manager/supervise/setup/control
-sleep 0.2
-$SMCTL status setup 2>/dev/null && fail "setup still loaded after x then d"
+unloaded() { $SMCTL status setup 2>&1 | grep -q "no such service"; }
+eventually 10 unloaded || fail "setup still loaded after x then d"
 [ ! -e /run/service-manager/services/setup ] || fail "state file of an unloaded service remains"
 
 # A missing program fails with a message naming the step, and only that service.

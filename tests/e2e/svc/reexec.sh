@@ -46,7 +46,9 @@ diff "$WORK/before" "$WORK/after-kill" || fail "services changed across the mana
 
 kill -59 1
 wait_reexecs 2
-sleep 0.3
+# Over 100 lines (however slowly the counter writes them on this machine) before it stops.
+counted() { [ "$(grep -c 'counter line' "$LOG")" -gt 100 ]; }
+eventually 30 counted || fail "only $(grep -c 'counter line' "$LOG") counter lines in 30 s"
 $SMCTL stop counter
 wait_state stopped 5000 counter
 sleep 0.3   # the logger writes out what is in the pipe

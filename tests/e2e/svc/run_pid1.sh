@@ -13,6 +13,9 @@ BEFORE_BOOT='mkdir "$T/bin" "$T/work" && ln -s "$E2E_DIR/standins/system-control
     BOOT_PATH="$T/bin:$BUILD_DIR/daemon:/usr/sbin:/usr/bin:/sbin:/bin"'
 # Process groups: a test must not touch the host's cgroup tree.
 boot HEARTWOOD_NO_CGROUPS=1 || exit 1
+# boot returns once PID 1 has blocked its signals, which is before it creates the control socket
+# and starts the service-manager: wait until the service-manager answers.
+wait_for "the service-manager to answer" 30 in_ns "$SMCTL" list || exit 1
 in_ns env WORK="$T/work" SMCTL="$SMCTL" E2E_DIR="$SVC_DIR" sh -eu "$test_script"
 status=$?
 kill -TERM "$P1"

@@ -18,5 +18,5 @@ hw_check "$t is stopped" sh -c '! system-control is-active "$1" >/dev/null' _ "$
 log=$(cat /var/log/system-manager/current /run/system-manager/log/current 2>/dev/null)
 hw_check "$t-shell said why the boot went on" sh -c \
     'echo "$1" | grep -q "$2-shell: the maintenance shell ended (exit 0); continuing"' _ "$log" "$t"
-sleep 1  # let the getty print its prompt on the console
+hw_check "a getty waits at its prompt on the console" hw_wait_prompt '*getty' 30
 hw_done poweroff

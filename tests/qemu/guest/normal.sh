@@ -23,5 +23,5 @@ hw_check "PID 1 may open 65536 descriptors ($(nofile 1))" [ "$(nofile 1)" = "655
 rss() { sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$1/status"; }
 echo "HW-INFO: PID 1 ($(hw_comm 1)) VmRSS $(rss 1)"
 sm=$(hw_main_pid service-manager) && echo "HW-INFO: service-manager VmRSS $(rss "$sm")"
-sleep 2  # let the getty print its prompt on the console
+hw_check "a getty waits at its prompt on the console" hw_wait_prompt '*getty' 30
 hw_done "${HW_END:-poweroff}"

@@ -8,7 +8,7 @@ hw_check "rescue-shell is up" hw_up rescue-shell
 hw_check "sysinit is up" hw_up sysinit
 hw_check "normal was not started" sh -c '! system-control is-active normal >/dev/null'
 hw_check "console-getty was not started" sh -c '! system-control is-active console-getty >/dev/null'
-sleep 2
+hw_check "sulogin waits at its prompt on the console" hw_wait_prompt sulogin 30
 pid=$(hw_show rescue-shell MainPID)
 hw_check "rescue-shell runs sulogin (pid $pid: $(hw_comm "$pid"))" [ "$(hw_comm "$pid")" = sulogin ]
 hw_check "rescue-shell was never restarted" [ "$(hw_show rescue-shell Restarts)" = 0 ]

@@ -19,7 +19,7 @@ gettys_on() { # the number of getty processes with $1 in their arguments
     done
     echo $n
 }
-sleep 1 # let the gettys print their prompts on the consoles
+hw_check "gettys wait at their prompts on both consoles" hw_wait_prompt '*getty' 2 30
 hw_check "one getty on ttyS0 ($(gettys_on ttyS0))" [ "$(gettys_on ttyS0)" = 1 ]
 hw_check "one getty on hvc0 ($(gettys_on hvc0))" [ "$(gettys_on hvc0)" = 1 ]
 echo "HW-INFO: going to rescue"

@@ -19,7 +19,5 @@ hw_check "fstab-bundles: mount@tmp's stop unmounts /tmp" umnt
 guard() { ! (cd "$B/kill-remaining/service" && ./run) 2>/dev/null; }
 hw_check "kill-remaining refuses to run when PID 1 is not system-manager" guard
 (cd "$B/console-getty/service" && exec ./run) &
-sleep 2
-getty_runs() { hw_main_pid getty >/dev/null; }
-hw_check "console-getty: a getty runs" getty_runs
+hw_check "console-getty: a getty runs and waits at its prompt" hw_wait_prompt '*getty' 30
 echo "HW-TEST: END failed=$hw_failed"

@@ -39,6 +39,28 @@ hw_main_pid() { # the pid a service runs as, from /proc (comm of its run program
     done
     return 1
 }
+hw_reading() { # hw_reading PID: the process is blocked reading a terminal (at its prompt)
+    case $(cat "/proc/$1/wchan" 2>/dev/null) in wait_woken | n_tty_read) return 0 ;; esac
+    return 1
+}
+hw_wait_prompt() { # hw_wait_prompt PATTERN [N] SECONDS: until N (default 1) processes whose
+    # name matches PATTERN read a terminal, i.e. have printed their prompts, which the host then
+    # looks for on the console. A slow or loaded machine may take long to get there: a fixed
+    # sleep would race it.
+    hw_pat=$1 hw_want=1 hw_left=$(($2 * 5))
+    [ $# -gt 2 ] && { hw_want=$2 hw_left=$(($3 * 5)); }
+    while [ "$hw_left" -gt 0 ]; do
+        hw_got=0
+        for hw_d in /proc/[0-9]*; do
+            read -r hw_c 2>/dev/null <"$hw_d/comm" || continue
+            case $hw_c in $hw_pat) hw_reading "${hw_d#/proc/}" && hw_got=$((hw_got + 1)) ;; esac
+        done
+        [ "$hw_got" -ge "$hw_want" ] && return 0
+        sleep 0.2
+        hw_left=$((hw_left - 1))
+    done
+    return 1
+}
 hw_done() { # end of the script: say so, then end the machine the way $1 says
     echo "HW-TEST: END failed=$hw_failed"
     case ${1:-poweroff} in
