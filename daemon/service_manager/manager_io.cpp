@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -231,11 +232,48 @@ std::string parked_pidfd_name(std::string_view service, pid_t pid) {
 }
 
 void manager::park_pidfd(const service& s) {
-    if (s.pidfd && s.pid > 0) store_.store(parked_pidfd_name(s.name, s.pid), s.pidfd.get());
+    if (!s.pidfd || s.pid <= 0 || !store_.present()) return;
+    unique_fd copy(::fcntl(s.pidfd.get(), F_DUPFD_CLOEXEC, high_fd_base));
+    if (copy) queue_park(parked_pidfd_name(s.name, s.pid), std::move(copy));
 }
 
 void manager::unpark_pidfd(const service& s) {
-    if (s.pid > 0) store_.remove(parked_pidfd_name(s.name, s.pid));
+    if (s.pid > 0 && store_.present()) queue_park(parked_pidfd_name(s.name, s.pid), unique_fd());
+}
+
+// A process that ends within park_delay of its start costs PID 1 nothing (the park and unpark
+// cancel out); a manager that dies within it loses only that process's exit status.
+void manager::queue_park(std::string entry, unique_fd fd) {
+    constexpr std::chrono::milliseconds park_delay{10};
+    if (!fd) {
+        auto it = std::find_if(pending_parks_.begin(), pending_parks_.end(),
+                               [&](const auto& p) { return p.first == entry && p.second; });
+        if (it != pending_parks_.end()) {
+            pending_parks_.erase(it);
+            return;
+        }
+    }
+    pending_parks_.emplace_back(std::move(entry), std::move(fd));
+    if (park_timer_) return;
+    auto id = loop_.after(park_delay, [this](int) noexcept {
+        park_timer_ = {};
+        guarded("park pidfds in the fd store", [&] { apply_parks(); });
+    });
+    if (id)
+        park_timer_ = *id;
+    else
+        apply_parks();
+}
+
+void manager::apply_parks() {
+    for (auto& [entry, fd] : pending_parks_) {
+        if (fd)
+            store_.store(entry, fd.get());
+        else
+            store_.remove(entry);
+    }
+    pending_parks_.clear();
+    arm_flush_store();
 }
 
 void manager::watch_pidfd(service& s) {

@@ -18,13 +18,13 @@ tr '\0' '\n' < /proc/$e/environ | grep -qx HEARTWOOD_SERVICE=escaper ||
     fail "no HEARTWOOD_SERVICE marker in the escaped process's environment"
 $SMCTL stop escaper
 wait_state stopped 5000 escaper
-eventually 2 gone "$e" || fail "the escaped process $e survived the stop of escaper"
+eventually 10 gone "$e" || fail "the escaped process $e survived the stop of escaper"
 alive "$b" || fail "stopping escaper killed bystander's escaped process $b"
 # vanisher's run exited at once: with remain it is up while its escaped process lives.
 expect_field vanisher state ready
 $SMCTL stop vanisher
 wait_state stopped 5000 vanisher
-eventually 2 gone "$v" || fail "the escaped process $v survived the stop of vanisher"
+eventually 10 gone "$v" || fail "the escaped process $v survived the stop of vanisher"
 # After a kill -9 of the manager, the escaped process is PID 1's child: the successor finds it.
 sm=$(pids_of service-manager)
 kill -9 "$sm"
@@ -33,5 +33,5 @@ $SMCTL list > /dev/null   # blocks until the successor answers
 [ "$(awk '{print $4}' /proc/$b/stat)" = 1 ] || fail "bystander's escaped process is not PID 1's child"
 $SMCTL stop bystander
 wait_state stopped 5000 bystander
-eventually 2 gone "$b" || fail "bystander's escaped process $b survived its stop by the successor"
+eventually 10 gone "$b" || fail "bystander's escaped process $b survived its stop by the successor"
 say ok

@@ -14,22 +14,26 @@ $SMCTL start early adopted
 wait_state ready 5000 early adopted
 early=$(field early pid)
 adopted=$(field adopted pid)
+# The manager parks their pidfds in PID 1 shortly after the start (park_delay).
+parked() { grep -qs "^Pid:[[:space:]]*$1\$" /proc/1/fdinfo/*; }
+eventually 30 parked "$early" || fail "PID 1 holds no pidfd of early ($early)"
+eventually 30 parked "$adopted" || fail "PID 1 holds no pidfd of adopted ($adopted)"
 
 # `early` ends while the manager is stopped, so that it is still its child (a zombie), and is
 # then reparented to PID 1 and reaped by it when the manager is killed.
 sm=$(pids_of service-manager)
 kill -STOP "$sm"
 touch "$WORK/go-early"
-eventually 5 is_zombie "$early" || fail "early ($early) did not end"
+eventually 30 is_zombie "$early" || fail "early ($early) did not end"
 kill -9 "$sm"
-eventually 5 gone "$early" || fail "PID 1 did not reap early ($early)"
+eventually 30 gone "$early" || fail "PID 1 did not reap early ($early)"
 $SMCTL list > /dev/null   # blocks until the successor answers
 [ "$(pids_of service-manager)" != "$sm" ] || fail "service-manager was not replaced"
 # The successor still runs `adopted`, which it did not start.
 expect_field adopted pid "$adopted"
 touch "$WORK/go-adopted"
-eventually 5 gone "$adopted" || fail "adopted ($adopted) did not end"
-eventually 5 sh -c "[ \"\$($SMCTL status adopted | tr ' ' '\n' | sed -n 's/^pid=//p')\" != $adopted ]" ||
+eventually 30 gone "$adopted" || fail "adopted ($adopted) did not end"
+eventually 30 sh -c "[ \"\$($SMCTL status adopted | tr ' ' '\n' | sed -n 's/^pid=//p')\" != $adopted ]" ||
     fail "the successor did not see adopted ($adopted) end"
 
 recorded=yes

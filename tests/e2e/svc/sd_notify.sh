@@ -46,7 +46,7 @@ first=$(field launcher pid)
 sm=$(pids_of service-manager)
 kill -STOP "$sm"
 touch "$WORK/go-launcher"
-eventually 5 is_zombie "$first" || { kill -CONT "$sm"; fail "the launcher ($first) did not exit"; }
+eventually 30 is_zombie "$first" || { kill -CONT "$sm"; fail "the launcher ($first) did not exit"; }
 kill -CONT "$sm"
 wait_state ready 5000 launcher
 main=$(field launcher pid)
