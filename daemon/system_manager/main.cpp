@@ -191,6 +191,7 @@ int hw::system_manager_main(int argc, char** argv) try {
     }
     host_facts facts = detect_host(pid1);
     auto dir_failures = make_runtime_directories();
+    auto kernel_failures = raise_kernel_defaults(facts);
     if (facts.container) record_container(facts);
 
     owned_descriptors fds;
@@ -215,6 +216,7 @@ int hw::system_manager_main(int argc, char** argv) try {
     for (const auto& p : problems) log::warn("{}", p);
     report("API filesystems", mount_failures, facts.container);
     report("runtime directories", dir_failures, false);
+    report("kernel defaults", kernel_failures, false);
     if (pid1 && !facts.container && ::reboot(RB_DISABLE_CAD) != 0) {
         log::warn("unable to make Ctrl-Alt-Del send SIGINT: {}", strerror(errno));
     }

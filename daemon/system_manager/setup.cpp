@@ -155,6 +155,21 @@ void record_container(const host_facts& facts) {
     [[maybe_unused]] auto n = ::write(fd.get(), line.data(), line.size());
 }
 
+std::vector<std::string> raise_kernel_defaults(const host_facts& facts) {
+    std::vector<std::string> failures;
+    if (!facts.pid1 || facts.container) return failures;
+    const char* path = "/proc/sys/net/unix/max_dgram_qlen";
+    unsigned qlen = 0;
+    if (auto now = read_text_file(path, 64)) {
+        auto fields = split_fields(*now);
+        if (!fields.empty() && parse_number(fields[0], qlen) && qlen >= 512) return failures;
+    }
+    unique_fd fd(::open(path, O_WRONLY | O_CLOEXEC));
+    if (!fd || ::write(fd.get(), "512\n", 4) != 4)
+        failures.push_back(fmt::format("raise {}: {}", path, std::strerror(errno)));
+    return failures;
+}
+
 void setup_process_state() {
     ::umask(022);
     if (::chdir("/") != 0) {

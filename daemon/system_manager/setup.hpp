@@ -34,6 +34,11 @@ std::vector<std::string> make_runtime_directories();
 // early services, which skip what a container must not touch) can tell. Best effort.
 void record_container(const host_facts& facts);
 
+// On the machine's own init (not a container): kernel defaults an init system needs raised, as
+// systemd's sysctl defaults do: net.unix.max_dgram_qlen to 512 (at 10, an sd_notify sender
+// blocks once 10 datagrams wait for a busy service-manager). Returns the failures.
+std::vector<std::string> raise_kernel_defaults(const host_facts& facts);
+
 // Sets umask, cwd, PATH (if unset), the session, the descriptor limit, and puts the console (or
 // /dev/null) on any of fds 0-2 that is closed (so later opens never land there by accident).
 void setup_process_state();

@@ -20,6 +20,8 @@ hw_check "multi-user (ordered after hw-crash) is still up" hw_up multi-user
 # The kernel gives init 4096 descriptors; PID 1 raises that for the fd store and the manager.
 nofile() { awk '/^Max open files/ {print $4 " " $5}' "/proc/$1/limits"; }
 hw_check "PID 1 may open 65536 descriptors ($(nofile 1))" [ "$(nofile 1)" = "65536 65536" ]
+hw_check "sd_notify senders do not block at 10 waiting datagrams" \
+    [ "$(cat /proc/sys/net/unix/max_dgram_qlen)" -ge 512 ]
 rss() { sed -n 's/^VmRSS:[[:space:]]*//p' "/proc/$1/status"; }
 echo "HW-INFO: PID 1 ($(hw_comm 1)) VmRSS $(rss 1)"
 sm=$(hw_main_pid service-manager) && echo "HW-INFO: service-manager VmRSS $(rss "$sm")"
