@@ -132,6 +132,11 @@ class manager {
                std::deque<event>& follow_ups);
     int status_of_ended(const service& s, int pidfd) const;
     void park_pidfd(const service& s);
+    struct escaped_process {
+        pid_t pid;
+        std::string service;  // its HEARTWOOD_SERVICE
+    };
+    const std::vector<escaped_process>& scan_escaped() const;
     std::vector<pid_t> escaped_from(const service& s) const;
     bool tree_is_empty(const service& s) const;
     void signal_tree(service& s, int sig);
@@ -142,6 +147,7 @@ class manager {
     std::int64_t wall_of(mono_time t) const;
 
     bool succeeds_a_manager_ = false;  // start() found state files: a predecessor ran
+    mutable std::optional<std::vector<escaped_process>> escaped_scan_;  // this round's scan
     event_loop& loop_;
     manager_options opts_;
     fd_store& store_;

@@ -425,11 +425,13 @@ manager::service* manager::owner_of(pid_t pid) {
 // Escaped processes: in pgroup mode, a process that left the service's process group (setsid,
 // setpgid) and whose parent has exited is a child of ours (we are a subreaper), or of PID 1
 // when it was our predecessor's. The environment marker names the service (the kernel keeps a
-// process's initial environment in /proc/PID/environ). Cheap in the common case: all our
-// children are main processes (known), and PID 1's children are looked at only by a successor.
-std::vector<pid_t> manager::escaped_from(const service& s) const {
-    std::vector<pid_t> found;
-    std::string marker = std::string(1, '\0') + std::string(service_marker) + s.name + '\0';
+// process's initial environment in /proc/PID/environ). The scan is made at most once per loop
+// round (flush() forgets it), since a round may stop or reap many services; it is cheap
+// anyway: all our other children are main processes (known), and PID 1's children are looked
+// at only by a successor.
+const std::vector<manager::escaped_process>& manager::scan_escaped() const {
+    if (escaped_scan_) return *escaped_scan_;
+    auto& found = escaped_scan_.emplace();
     std::vector<pid_t> parents{::getpid()};
     if (succeeds_a_manager_ && ::getpid() != 1) parents.push_back(1);
     for (pid_t parent : parents) {
@@ -440,10 +442,26 @@ std::vector<pid_t> manager::escaped_from(const service& s) const {
             pid_t pid = 0;
             if (!hw::parse_number(field, pid) || pids_.contains(pid)) continue;
             auto env = read_text_file(fmt::format("/proc/{}/environ", pid).c_str(), 4096);
-            if (env && ('\0' + *env).find(marker) != std::string::npos) found.push_back(pid);
+            if (!env) continue;
+            for (std::size_t at = 0; at < env->size();) {
+                std::size_t end = std::min(env->find('\0', at), env->size());
+                std::string_view entry(env->data() + at, end - at);
+                if (entry.starts_with(service_marker)) {
+                    found.push_back({pid, std::string(entry.substr(service_marker.size()))});
+                    break;
+                }
+                at = end + 1;
+            }
         }
     }
     return found;
+}
+
+std::vector<pid_t> manager::escaped_from(const service& s) const {
+    std::vector<pid_t> pids;
+    for (const auto& e : scan_escaped())
+        if (e.service == s.name) pids.push_back(e.pid);
+    return pids;
 }
 
 bool manager::tree_is_empty(const service& s) const {
@@ -539,6 +557,7 @@ void manager::arm_flush_store() {
 }
 
 void manager::flush() {
+    escaped_scan_.reset();  // processes come and go between rounds
     for (service* s : dirty_) {
         s->dirty = false;
         const std::string& name = s->name;
