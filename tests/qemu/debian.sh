@@ -36,21 +36,13 @@ build_image "$name" --base "$base" --disk "$root_img" --fstab "$here/debian/fsta
     --hostname heartwood-debian
 echo "image ready after $((SECONDS - t1)) s"
 logs=$build/qemu-logs/$name
-disks=$build/qemu-disks-$name
-rm -rf "$disks"
-mkdir -p "$disks"
-cp --sparse=always "$root_img" "$disks/root.img"
-truncate -s 32M "$disks/data.img"
-mkfs.ext4 -q -F -L hwdata "$disks/data.img" || die "mkfs.ext4 of the data disk failed"
-truncate -s 32M "$disks/swap.img"
-mkswap -L hwswap "$disks/swap.img" >/dev/null 2>&1 || die "mkswap failed"
+make_disks "$root_img"
 # Log in at agetty's prompt; the shell leaves proof for the guest script, and stays open.
 boot "$name" "$here/guest/debian.sh" poweroff -a root=/dev/vda \
     --disk "$disks/root.img" --disk "$disks/data.img" --disk "$disks/swap.img" \
     --send 'heartwood-debian login: ' '' --send 'HW-LOGIN-NOW' 'root\r' --send 'Password: ' 'heartwood\r' \
     --send 'root@heartwood-debian:~# ' 'who >/run/hw-who; echo hw-login-ok $(tty) $0 >/run/hw-login\r' || exit 1
 normal_boot_time=$boot_time normal_init_time=$init_time normal_wall=$wall
-status=0
 # Rescue (-s) and emergency (-b, no sysinit: / still read-only, no udev): Debian's sulogin, the
 # password, a root shell; leaving it continues to normal.
 for mode in rescue:-s emergency:-b; do
@@ -62,10 +54,6 @@ for mode in rescue:-s emergency:-b; do
         -- "${mode#*:}" || status=1
     rm -f "$disks/${mode%:*}-root.img"
 done
-check() { # check WHAT COMMAND...
-    local what=$1; shift
-    if "$@"; then echo "PASS: $what"; else echo "FAIL: $what"; status=1; fi
-}
 check "agetty printed Debian's issue and a login prompt on the serial console" \
     grep -aq 'Debian GNU/Linux 12 heartwood-debian ttyS0' "$logs/console.log"
 check "the root filesystem is clean after poweroff (e2fsck -fn, no journal recovery)" clean "$disks/root.img"

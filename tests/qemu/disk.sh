@@ -36,21 +36,9 @@ build_image "$name" --disk "$build/qemu-image/$name-root.img" --fstab "$fstab" "
     "${extra[@]}"
 logs=$build/qemu-logs/$name
 mkdir -p "$logs"
-disks=$build/qemu-disks-$name
-rm -rf "$disks"
-mkdir -p "$disks"
-cp --sparse=always "$build/qemu-image/$name-root.img" "$disks/root.img"
-truncate -s 32M "$disks/data.img"
-mkfs.ext4 -q -F -L hwdata "$disks/data.img" || die "mkfs.ext4 of the data disk failed"
-truncate -s 32M "$disks/swap.img"
-mkswap -L hwswap "$disks/swap.img" >/dev/null 2>&1 || die "mkswap failed"
+make_disks "$build/qemu-image/$name-root.img"
 boot "$name" "$here/guest/disk.sh" poweroff -a root=/dev/vda \
     --disk "$disks/root.img" --disk "$disks/data.img" --disk "$disks/swap.img" || exit 1
-status=0
-check() { # check WHAT COMMAND...
-    local what=$1; shift
-    if "$@"; then echo "PASS: $what"; else echo "FAIL: $what"; status=1; fi
-}
 check "the root filesystem is clean after poweroff (e2fsck -fn, no journal recovery)" clean "$disks/root.img"
 check "the /srv filesystem is clean after poweroff" clean "$disks/data.img"
 marker=$(sed -n 's/.*HW-INFO: marker //p' "$logs/test.log" | tr -d '\r')

@@ -35,11 +35,6 @@ cp --sparse=always "$build/qemu-image/$name-root.img" "$disks/root.img"
 # loglevel=6: the kernel's notices too, its "Linux version" banner among them.
 HW_QEMU_TIMEOUT=${HW_QEMU_TIMEOUT:-180} boot "$name" "$here/guest/kexec.sh" poweroff \
     -a root=/dev/vda -a loglevel=6 --disk "$disks/root.img" || exit 1
-status=0
-check() { # check WHAT COMMAND...
-    local what=$1; shift
-    if "$@"; then echo "PASS: $what"; else echo "FAIL: $what"; status=1; fi
-}
 count() { grep -ac -- "$1" "$2"; }
 con=$logs/console.log
 check "two kernels booted (the Linux banner twice on the console)" [ "$(count 'Linux version' "$con")" = 2 ]

@@ -76,6 +76,26 @@ boot() {
     fi
 }
 
+# Host-side checks after a boot: each prints PASS or FAIL; the test ends with `exit $status`.
+status=0
+check() { # check WHAT COMMAND...
+    local what=$1; shift
+    if "$@"; then echo "PASS: $what"; else echo "FAIL: $what"; status=1; fi
+}
+
+# make_disks ROOT_IMAGE: a fresh $disks (qemu-disks-$name) holding a copy of the root image as
+# root.img, an empty ext4 data.img labelled hwdata and a swap.img labelled hwswap (32 MiB each).
+make_disks() {
+    disks=$build/qemu-disks-$name
+    rm -rf "$disks"
+    mkdir -p "$disks"
+    cp --sparse=always "$1" "$disks/root.img"
+    truncate -s 32M "$disks/data.img"
+    mkfs.ext4 -q -F -L hwdata "$disks/data.img" || die "mkfs.ext4 of the data disk failed"
+    truncate -s 32M "$disks/swap.img"
+    mkswap -L hwswap "$disks/swap.img" >/dev/null 2>&1 || die "mkswap failed"
+}
+
 # After a disk boot: helpers on the images and on the system log read from them.
 clean() { # clean IMAGE: e2fsck finds nothing to do, the superblock says clean, no journal to replay
     local sb
