@@ -183,15 +183,11 @@ struct bundle_loader::impl {
         if (auto it = by_inode.find(key); it != by_inode.end()) {
             id = it->second;
         } else {
-            id = static_cast<node_id>(bundles.size());
             bundle b;
             b.path = std::move(path);
             b.dev = key.dev;
             b.ino = key.ino;
-            bundles.push_back(std::move(b));
-            log_of.push_back(log_parent);
-            resolved.push_back(false);
-            resolve_fact_of.push_back(npos);
+            id = add_node(std::move(b), log_parent);
             by_inode.emplace(key, id);
             if (physical) name(id);
         }
@@ -293,16 +289,22 @@ struct bundle_loader::impl {
     // The `missing` bundle standing for the nonexistent directory `path` (one per path).
     node_id absent(std::string path) {
         if (auto it = absent_by_path.find(path); it != absent_by_path.end()) return it->second;
-        auto id = static_cast<node_id>(bundles.size());
         bundle b;
         b.path = path;
         b.missing = true;
-        bundles.push_back(std::move(b));
-        log_of.push_back(no_node);
-        resolved.push_back(false);
-        resolve_fact_of.push_back(npos);
+        node_id id = add_node(std::move(b), no_node);
         absent_by_path.emplace(std::move(path), id);
         name(id);
+        return id;
+    }
+
+    // Appends `b` with its per-node bookkeeping (not resolved yet); returns its id.
+    node_id add_node(bundle b, node_id log_parent) {
+        auto id = static_cast<node_id>(bundles.size());
+        bundles.push_back(std::move(b));
+        log_of.push_back(log_parent);
+        resolved.push_back(false);
+        resolve_fact_of.push_back(npos);
         return id;
     }
 

@@ -50,11 +50,17 @@ bool fd_store::send_one(const message& m) {
 
 void fd_store::store(std::string_view name, int fd) {
     if (!sock_ || !valid_fd_store_name(name)) return;
-    message m{"STORE " + std::string(name), unique_fd(::fcntl(fd, F_DUPFD_CLOEXEC, 3))};
-    if (!m.fd) {
+    unique_fd copy(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
+    if (!copy) {
         log::warn("unable to duplicate a descriptor for the fd store: {}", errno_code().message());
         return;
     }
+    store(name, std::move(copy));
+}
+
+void fd_store::store(std::string_view name, unique_fd fd) {
+    if (!sock_ || !valid_fd_store_name(name) || !fd) return;
+    message m{"STORE " + std::string(name), std::move(fd)};
     if (queue_.empty() && send_one(m)) return;
     queue_.push_back(std::move(m));
 }

@@ -32,6 +32,8 @@ class fd_store {
 
     // Replaces whatever is stored under `name` by a duplicate of `fd`.
     void store(std::string_view name, int fd);
+    // The same, handing over `fd` itself.
+    void store(std::string_view name, unique_fd fd);
     void remove(std::string_view name);
 
     // Sends queued messages; true when the queue is empty afterwards.

@@ -167,7 +167,7 @@ class manager {
     op_id store_flush_;
     // Park and unpark requests for pidfds, applied to store_ together park_delay after the first
     // (so PID 1 is not woken while a restarted service starts); an empty fd is a removal.
-    std::vector<std::pair<std::string, unique_fd>> pending_parks_;
+    std::unordered_map<std::string, unique_fd> pending_parks_;
     op_id park_timer_;
     void queue_park(std::string entry, unique_fd fd);
     void apply_parks();

@@ -245,15 +245,11 @@ void manager::unpark_pidfd(const service& s) {
 // cancel out); a manager that dies within it loses only that process's exit status.
 void manager::queue_park(std::string entry, unique_fd fd) {
     constexpr std::chrono::milliseconds park_delay{10};
-    if (!fd) {
-        auto it = std::find_if(pending_parks_.begin(), pending_parks_.end(),
-                               [&](const auto& p) { return p.first == entry && p.second; });
-        if (it != pending_parks_.end()) {
-            pending_parks_.erase(it);
-            return;
-        }
+    if (auto it = pending_parks_.find(entry); !fd && it != pending_parks_.end() && it->second) {
+        pending_parks_.erase(it);
+        return;
     }
-    pending_parks_.emplace_back(std::move(entry), std::move(fd));
+    pending_parks_[std::move(entry)] = std::move(fd);
     if (park_timer_) return;
     auto id = loop_.after(park_delay, [this](int) noexcept {
         park_timer_ = {};
@@ -268,7 +264,7 @@ void manager::queue_park(std::string entry, unique_fd fd) {
 void manager::apply_parks() {
     for (auto& [entry, fd] : pending_parks_) {
         if (fd)
-            store_.store(entry, fd.get());
+            store_.store(entry, std::move(fd));
         else
             store_.remove(entry);
     }

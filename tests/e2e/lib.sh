@@ -73,14 +73,7 @@ eventually() {  # eventually SECONDS CMD...: retries CMD until it succeeds (0) o
 wait_for() {  # wait_for DESCRIPTION SECONDS CMD...
     local what=$1 limit=$2
     shift 2
-    local deadline=$((SECONDS + limit))
-    while ! "$@" >/dev/null 2>&1; do
-        if [ $SECONDS -ge $deadline ]; then
-            fail "timed out after ${limit}s waiting for: $what"
-            return 1
-        fi
-        sleep 0.02
-    done
+    eventually "$limit" "$@" || { fail "timed out after ${limit}s waiting for: $what"; return 1; }
 }
 
 wait_exit() {  # wait_exit SECONDS
