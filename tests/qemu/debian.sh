@@ -56,13 +56,7 @@ for mode in rescue:-s emergency:-b; do
 done
 check "agetty printed Debian's issue and a login prompt on the serial console" \
     grep -aq 'Debian GNU/Linux 12 heartwood-debian ttyS0' "$logs/console.log"
-check "the root filesystem is clean after poweroff (e2fsck -fn, no journal recovery)" clean "$disks/root.img"
-check "the /srv filesystem is clean after poweroff" clean "$disks/data.img"
-marker=$(sed -n 's/.*HW-INFO: marker //p' "$logs/test.log" | tr -d '\r')
-[[ -n $marker ]] || die "the guest printed no marker"
-check "the guest's marker is on /srv" [ "$(debugfs -R 'cat /hw-marker' "$disks/data.img" 2>/dev/null)" = "$marker" ]
-check "the guest's marker is on /" [ "$(debugfs -R 'cat /root/hw-marker' "$disks/root.img" 2>/dev/null)" = "$marker" ]
-debugfs -R 'cat /var/log/system-manager/current' "$disks/root.img" 2>/dev/null >"$logs/system.log"
+check_disks_after_poweroff
 check "the system log on the disk shows the shutdown in order" in_order \
     'start poweroff' 'normal: stopped' 'multi-user: stopped' 'console-getty: stopped' \
     'basic: stopped' 'sysinit: stopped' 'udev: stopped' 'shutdown: ready' 'kill-remaining: ready' \

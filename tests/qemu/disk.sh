@@ -39,13 +39,7 @@ mkdir -p "$logs"
 make_disks "$build/qemu-image/$name-root.img"
 boot "$name" "$here/guest/disk.sh" poweroff -a root=/dev/vda \
     --disk "$disks/root.img" --disk "$disks/data.img" --disk "$disks/swap.img" || exit 1
-check "the root filesystem is clean after poweroff (e2fsck -fn, no journal recovery)" clean "$disks/root.img"
-check "the /srv filesystem is clean after poweroff" clean "$disks/data.img"
-marker=$(sed -n 's/.*HW-INFO: marker //p' "$logs/test.log" | tr -d '\r')
-[[ -n $marker ]] || die "the guest printed no marker"
-check "the guest's marker is on /srv" [ "$(debugfs -R 'cat /hw-marker' "$disks/data.img" 2>/dev/null)" = "$marker" ]
-check "the guest's marker is on /" [ "$(debugfs -R 'cat /root/hw-marker' "$disks/root.img" 2>/dev/null)" = "$marker" ]
-debugfs -R 'cat /var/log/system-manager/current' "$disks/root.img" 2>/dev/null >"$logs/system.log"
+check_disks_after_poweroff
 # Stops run in the reverse of the start order: normal, multi-user, then what multi-user waited
 # for (the getty, hw-daemon), basic, sysinit, random-seed (after local-fs), then shutdown is
 # reached; kill-remaining (done: ready), then the fstab swaps and mounts, then unmount-all.

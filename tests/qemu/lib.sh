@@ -97,6 +97,20 @@ make_disks() {
 }
 
 # After a disk boot: helpers on the images and on the system log read from them.
+# check_disks_after_poweroff: root.img and data.img (make_disks) are clean, both hold the marker
+# the guest printed (HW-INFO: marker), and $logs/system.log gets the system log from root.img.
+check_disks_after_poweroff() {
+    check "the root filesystem is clean after poweroff (e2fsck -fn, no journal recovery)" \
+        clean "$disks/root.img"
+    check "the /srv filesystem is clean after poweroff" clean "$disks/data.img"
+    marker=$(sed -n 's/.*HW-INFO: marker //p' "$logs/test.log" | tr -d '\r')
+    [[ -n $marker ]] || die "the guest printed no marker"
+    check "the guest's marker is on /srv" \
+        [ "$(debugfs -R 'cat /hw-marker' "$disks/data.img" 2>/dev/null)" = "$marker" ]
+    check "the guest's marker is on /" \
+        [ "$(debugfs -R 'cat /root/hw-marker' "$disks/root.img" 2>/dev/null)" = "$marker" ]
+    debugfs -R 'cat /var/log/system-manager/current' "$disks/root.img" 2>/dev/null >"$logs/system.log"
+}
 clean() { # clean IMAGE: e2fsck finds nothing to do, the superblock says clean, no journal to replay
     local sb
     e2fsck -fn "$1" >"$1.fsck" 2>&1 || { cat "$1.fsck"; return 1; }
