@@ -21,8 +21,8 @@ namespace hw {
 
 namespace {
 
-constexpr std::array stage_names = {"fork", "pipe",   "signals", "setsid", "chdir",
-                                    "fds",  "cgroup", "setgid",  "setuid", "exec"};
+constexpr std::array stage_names = {"fork", "pipe",   "signals", "setsid", "chdir", "fds",
+                                    "cgroup", "limits", "setgid", "setuid", "exec"};
 
 struct exec_report {
     int stage;
@@ -121,6 +121,12 @@ struct child_args {
     if (envp) fill_listen_pid(envp);
     if (req.cgroup_procs_fd >= 0 && ::write(req.cgroup_procs_fd, "0\n", 2) != 2) {
         die(spawn_stage::cgroup);
+    }
+    if (req.nofile_soft) {
+        rlimit nofile{};
+        if (::getrlimit(RLIMIT_NOFILE, &nofile) != 0) die(spawn_stage::limits);
+        nofile.rlim_cur = std::min(*req.nofile_soft, nofile.rlim_max);
+        if (::setrlimit(RLIMIT_NOFILE, &nofile) != 0) die(spawn_stage::limits);
     }
     if (req.gid && (setgroups(0, nullptr) != 0 || setgid(*req.gid) != 0)) {
         die(spawn_stage::setgid);

@@ -10,6 +10,7 @@
 // socket-passing convention (the parent cannot know the pid before forking).
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <array>
@@ -24,7 +25,7 @@
 
 namespace hw {
 
-enum class spawn_stage { fork, pipe, signals, setsid, chdir, fds, cgroup, setgid, setuid, exec };
+enum class spawn_stage { fork, pipe, signals, setsid, chdir, fds, cgroup, limits, setgid, setuid, exec };
 std::string_view stage_name(spawn_stage s) noexcept;
 
 struct spawn_request {
@@ -41,6 +42,8 @@ struct spawn_request {
     // installs a handler and then unblocks loses no signal sent while it was starting.
     std::vector<int> blocked_signals;
     int cgroup_procs_fd = -1;           // if set, the child writes itself into this cgroup.procs
+    // If set, the child's soft RLIMIT_NOFILE (at most its hard limit, which stays as it is).
+    std::optional<rlim_t> nofile_soft;
     std::optional<uid_t> uid;
     std::optional<gid_t> gid;
 };

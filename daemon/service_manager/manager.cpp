@@ -464,6 +464,7 @@ void manager::spawn_program(service& s, program prog, const std::vector<std::str
     }
     req.stdio = {s.in_read ? s.in_read.get() : -1, out, err};
     req.cgroup_procs_fd = s.tree.procs_fd();
+    req.nofile_soft = service_nofile_soft;
 
     unique_fd ready_write;
     loop_.cancel(s.ready_watch);

@@ -23,6 +23,8 @@
 // Single-threaded; all callbacks are noexcept and catch allocation failures at their boundary.
 #pragma once
 
+#include <sys/resource.h>
+
 #include <sys/types.h>
 
 #include <deque>
@@ -61,6 +63,12 @@ using request_result = std::expected<T, request_error>;
 // Every program of a service runs with HEARTWOOD_SERVICE=<name> first in its environment: what
 // it leaves behind outside its process group is still known to be its own (escaped_from()).
 inline constexpr std::string_view service_marker = "HEARTWOOD_SERVICE=";
+
+// Every program of a service starts with this soft limit on open descriptors (its hard limit is
+// the service-manager's own), as systemd's DefaultLimitNOFILE=1024:524288 does: above 1024,
+// select() overflows its fd_set, so a program that wants more raises its soft limit itself (or
+// its run script does, `ulimit -n`). The service-manager and PID 1 run with far higher limits.
+inline constexpr rlim_t service_nofile_soft = 1024;
 
 // The fd-store name under which the pidfd of `service`'s process `pid` is parked.
 std::string parked_pidfd_name(std::string_view service, pid_t pid);

@@ -3,10 +3,12 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <ostream>
+#include <string>
 
 namespace {
 int wait_for(pid_t pid) {
@@ -49,6 +51,31 @@ TEST_CASE("a bad working directory fails at the chdir stage") {
     auto child = hw::spawn(req);
     REQUIRE(!child);
     CHECK(hw::stage_name(child.error().stage) == "chdir");
+}
+
+TEST_CASE("nofile_soft sets the child's soft descriptor limit, capped at its hard limit") {
+    rlimit own{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &own) == 0);
+    REQUIRE(own.rlim_max > 100);
+    int p[2];
+    REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+    hw::unique_fd r(p[0]), w(p[1]);
+    hw::spawn_request req;
+    req.argv = {"sh", "-c", "echo $(ulimit -Sn) $(ulimit -Hn)"};
+    req.stdio = {-1, w.get(), -1};
+    req.nofile_soft = 100;
+    auto child = hw::spawn(req);
+    REQUIRE(child);
+    w.reset();
+    char buf[64] = {};
+    CHECK(::read(r.get(), buf, sizeof buf - 1) > 0);
+    std::string hard = own.rlim_max == RLIM_INFINITY ? "unlimited" : std::to_string(own.rlim_max);
+    CHECK(std::string(buf) == "100 " + hard + "\n");
+    CHECK(hw::describe_wait_status(wait_for(child->pid)) == "exited 0");
+
+    rlimit after{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &after) == 0);
+    CHECK(after.rlim_cur == own.rlim_cur);  // the child's change is its own
 }
 
 TEST_CASE("extra descriptors land on the requested numbers even when they collide") {
