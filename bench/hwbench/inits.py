@@ -57,6 +57,8 @@ def base_env(extra_path=None):
 class Init:
     name = "?"
     supervises = True
+    backoff = True          # restarts a crashing service with a delay (S3's crash loop)
+    is_init = True          # False: a reference for the timings only (no S1, S7)
     pid1_comm = "?"
     packages = ()
     programs = ()
@@ -246,6 +248,39 @@ class Catatonit(ContainerInit):
 
     def argv(self):
         return ["catatonit", "--"] + self.child()
+
+
+class Floor(Init):
+    """Not an init: bench-floor (bench/floor.cpp) as PID 1 runs each service and runs it again
+    the moment it ends, doing nothing else (no backoff: it is left out of the crash loop). Its
+    column is what the machine needs for the services themselves; its memory and idle wake-ups
+    say nothing about inits and are not measured (S1, S7). Shutdown: SIGTERM."""
+    name = "floor"
+    pid1_comm = "bench-floor"
+    backoff = False
+    is_init = False
+
+    def __init__(self, bench, binary):
+        super().__init__(bench)
+        self.binary = binary
+
+    def available(self):
+        if not os.access(self.binary, os.X_OK):
+            return f"not available: {self.binary} not built"
+        return None
+
+    def write_config(self):
+        root = os.path.join(self.dir, "services")
+        for s in self.services:
+            os.makedirs(os.path.join(root, s))
+            write_exec(os.path.join(root, s, "run"), self.script(s))
+
+    def argv(self):
+        return [self.binary, os.path.join(self.dir, "services")]
+
+    def shutdown(self, ns):
+        import signal
+        ns.signal_pid1(signal.SIGTERM)
 
 
 HEARTWOOD_PROGRAMS = (("system-manager", "daemon"), ("system-logger", "daemon"),

@@ -7,7 +7,7 @@ which for every metric here means better).
 import json
 import statistics
 
-INITS = ["heartwood", "s6", "runit", "runsvdir", "tini", "dumb-init", "catatonit"]
+INITS = ["heartwood", "s6", "runit", "runsvdir", "tini", "dumb-init", "catatonit", "floor"]
 PEERS = INITS[1:]
 
 # id -> (scenario label, unit, goal)
@@ -124,7 +124,9 @@ def markdown(summary, header_lines):
         lines.append(f"| {label} | {unit} | {goal} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Cells: median (min-max) over the repetitions; [xR] is the ratio heartwood/peer "
-                 "of the medians (below 1: heartwood is lower).")
+                 "of the medians (below 1: heartwood is lower). floor is not an init: "
+                 "bench-floor (bench/floor.cpp) only runs each service again the moment it "
+                 "ends, so its column is what the services alone cost on this machine.")
     reasons = sorted({c["note"] for row in summary.values() for c in row.values()
                       if "median" not in c and c["note"].startswith("n/a")})
     if reasons:
@@ -177,7 +179,7 @@ def plot(path, summary, title):
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
     colours = {"heartwood": "#2e7d32", "s6": "#1565c0", "runit": "#6a1b9a", "runsvdir": "#ab47bc",
                "tini": "#ef6c00",
-               "dumb-init": "#c62828", "catatonit": "#00838f"}
+               "dumb-init": "#c62828", "catatonit": "#00838f", "floor": "#9e9e9e"}
     for ax in axes.flat[len(metrics):]:
         ax.axis("off")
     for ax, metric in zip(axes.flat, metrics):

@@ -136,6 +136,8 @@ class Bench:
             with contextlib.ExitStack() as stack:
                 boots = {}
                 for init in self.inits.values():
+                    if not init.is_init:
+                        continue
                     full = self._full(init)
                     names = services(100) if full else (["main"] if not init.supervises else [])
                     try:
@@ -173,6 +175,11 @@ class Bench:
                     if full:
                         self.record("S7.sup_cs", name, sum(d.values()))
         for init in self.inits.values():
+            if not init.is_init:
+                for m in ("S1.pid1_rss", "S1.pid1_pss", "S1.pid1_uss", "S1.sup_pss", "S1.sup_uss",
+                          "S7.pid1_cs", "S7.sup_cs"):
+                    self.unavailable(m, init.name, "n/a: the floor is not an init")
+                continue
             if not self._full(init):
                 why = self.heartwood.services_missing() if init is self.heartwood else \
                     "n/a: supervises no services"
@@ -218,6 +225,10 @@ class Bench:
         for m in ("S3.crash_first", "S3.crash_cpu", "S3.crash_starts"):
             self._na_containers(m)
         for init in self.service_inits("S3.crash_first"):
+            if not init.backoff:
+                for m in ("S3.crash_first", "S3.crash_cpu", "S3.crash_starts"):
+                    self.unavailable(m, init.name, "n/a: no backoff (restarts at once)")
+                continue
             self.log(f"S3 crash loop {init.name}")
             self.guarded("S3.crash_first", init, lambda: self._s3_crash(init))
         if self.heartwood.services_missing():
