@@ -79,10 +79,14 @@ void write(severity s, std::string_view text) noexcept {
         write_whole(config.fallback, line, len);
         return;
     }
-    char framed[max_line + 8];
-    int prefix = std::snprintf(framed, 8, "<%d>", kmsg_priorities[index]);
-    std::memcpy(framed + prefix, line, len);
-    write_whole(config.fallback, framed, len + static_cast<std::size_t>(prefix));
+    // The priority prefix goes in front of the line in place (line has 8 bytes to spare): a
+    // second line-sized buffer would deepen PID 1's stack, whose pages stay resident.
+    char prefix[8];
+    int printed = std::snprintf(prefix, sizeof prefix, "<%d>", kmsg_priorities[index]);
+    auto n = static_cast<std::size_t>(printed);
+    std::memmove(line + n, line, len);
+    std::memcpy(line, prefix, n);
+    write_whole(config.fallback, line, len + n);
 }
 
 }  // namespace hw::log

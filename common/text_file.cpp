@@ -13,15 +13,19 @@ namespace hw {
 result<std::string> read_text_file(const char* path, std::size_t max_bytes) {
     unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (!fd) return fail(errno_code());
+    // Reads straight into the string, growing it by doubling as append would: no stack buffer
+    // (PID 1's stack pages, once touched, stay resident) and no big transient allocation.
     std::string text;
-    char chunk[4096];
-    while (text.size() < max_bytes) {
-        ssize_t n = ::read(fd.get(), chunk, std::min(sizeof chunk, max_bytes - text.size()));
+    std::size_t used = 0;
+    while (used < max_bytes) {
+        text.resize(std::min(std::max<std::size_t>(used * 2, 256), max_bytes));
+        ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return fail(errno_code());
         if (n == 0) break;
-        text.append(chunk, static_cast<std::size_t>(n));
+        used += static_cast<std::size_t>(n);
     }
+    text.resize(used);
     return text;
 }
 

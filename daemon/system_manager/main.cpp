@@ -96,19 +96,24 @@ std::optional<reexec_state> take_reexec_state(std::string& problem) {
         return std::nullopt;
     }
     unique_fd fd(number);
+    // Read straight into the string, doubling it: a stack buffer here, inlined into
+    // system_manager_main, would deepen PID 1's stack for good (its touched pages stay resident).
+    constexpr std::size_t limit = 8 * 1024 * 1024;
     std::string text;
-    char chunk[4096];
-    for (off_t at = 0; text.size() < 8 * 1024 * 1024;) {
-        ssize_t n = ::pread(fd.get(), chunk, sizeof chunk, at);
+    std::size_t used = 0;
+    while (used < limit) {
+        text.resize(std::min(std::max<std::size_t>(used * 2, 4096), limit));
+        ssize_t n = ::pread(fd.get(), text.data() + used, text.size() - used,
+                            static_cast<off_t>(used));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             problem = fmt::format("unable to read the state: {}", strerror(errno));
             return std::nullopt;
         }
         if (n == 0) break;
-        text.append(chunk, static_cast<std::size_t>(n));
-        at += n;
+        used += static_cast<std::size_t>(n);
     }
+    text.resize(used);
     auto state = decode(text, problem);
     if (state) {
         for (int kept : state->descriptors()) ::fcntl(kept, F_SETFD, FD_CLOEXEC);
@@ -224,7 +229,10 @@ int hw::system_manager_main(int argc, char** argv) try {
     if (!fds.signal_fd) last_resort("unable to create a signalfd");
     if (!previous) fds.control_socket = make_control_socket(s.control_socket);
 
-    auto loop = event_loop::create(256);
+    // PID 1 has a dozen operations pending at most (signals, the fd store, a few timers). At 64
+    // its submission entries and its rings (completion queue of 128) take a page each, and a
+    // burst past the completion queue waits in the kernel's overflow list (IORING_FEAT_NODROP).
+    auto loop = event_loop::create(64);
     if (!loop) {
         log::critical("unable to set up io_uring: {}", loop.error().message());
         last_resort("system-manager cannot run its event loop");

@@ -29,6 +29,16 @@ TEST_CASE("a file is read whole, and cut at the limit without an error") {
     ::unlink(path.c_str());
 }
 
+TEST_CASE("a file longer than the first reads comes whole, and cut anywhere at the limit") {
+    std::string text;
+    for (int i = 0; text.size() < 20000; ++i) text += std::to_string(i) + "\n";
+    auto path = temp_file_with(text);
+    CHECK(hw::read_text_file(path.c_str()).value() == text);
+    CHECK(hw::read_text_file(path.c_str(), 5000).value() == text.substr(0, 5000));
+    CHECK(hw::read_text_file(path.c_str(), 256).value() == text.substr(0, 256));
+    ::unlink(path.c_str());
+}
+
 TEST_CASE("a missing file is an error naming the reason") {
     auto text = hw::read_text_file("/nonexistent/heartwood/file");
     REQUIRE(!text);
