@@ -18,7 +18,7 @@ result<std::string> read_text_file(const char* path, std::size_t max_bytes) {
     std::string text;
     std::size_t used = 0;
     while (used < max_bytes) {
-        text.resize(std::min(std::max<std::size_t>(used * 2, 256), max_bytes));
+        text.resize(std::min(std::max<std::size_t>(used * 2, 1024), max_bytes));
         ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return fail(errno_code());
