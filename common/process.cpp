@@ -2,14 +2,14 @@
 
 #include <fcntl.h>
 #include <fmt/core.h>
+#include <grp.h>
 #include <linux/close_range.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,12 +21,13 @@ namespace hw {
 
 namespace {
 
-constexpr std::array stage_names = {"fork", "pipe",   "signals", "setsid", "chdir", "fds",
-                                    "cgroup", "limits", "setgid", "setuid", "exec"};
+constexpr std::array stage_names = {"fork",   "pipe",   "signals", "setsid", "chdir", "fds",
+                                    "cgroup", "limits", "setgid",  "setuid", "exec"};
 
+// What the child says when a step fails: stage -1 means none did (it exec'ed).
 struct exec_report {
-    int stage;
-    int error;
+    int stage = -1;
+    int error = 0;
 };
 
 constexpr std::string_view listen_pid_prefix = "LISTEN_PID=";
@@ -61,6 +62,9 @@ struct child_args {
     const spawn_request* req;
     char* const* argv;
     char* const* envp;
+    // Where a failure is reported: shared memory when the child shares ours (clone), else a
+    // close-on-exec pipe (fork); the other is null or -1.
+    exec_report* report;
     int report_fd;
     int keep_below;  // every descriptor the child uses is below this
 };
@@ -74,10 +78,13 @@ struct child_args {
     const spawn_request& req = *a.req;
     char* const* argv = a.argv;
     char* const* envp = a.envp;
-    int report_fd = a.report_fd;
-    auto die = [report_fd](spawn_stage stage) {
+    auto die = [&a](spawn_stage stage) {
         exec_report r{static_cast<int>(stage), errno};
-        [[maybe_unused]] auto n = ::write(report_fd, &r, sizeof r);
+        if (a.report) {
+            *a.report = r;  // the parent reads it once we are gone
+        } else {
+            [[maybe_unused]] auto n = ::write(a.report_fd, &r, sizeof r);
+        }
         _exit(127);
     };
     if (::syscall(SYS_close_range, static_cast<unsigned>(a.keep_below), ~0U,
@@ -181,12 +188,23 @@ class all_signals_blocked {
     sigset_t saved_;
 };
 
-// Starts the child running child_main(args); its pid, or -1 with the reason in `err`.
-pid_t start_child(child_args& args, std::size_t stack_size, int& err) {
+// Starts the child running child_main(args) and returns once it has exec'ed or exited: its pid
+// (or -1 with the reason in `err`), with the step that failed, if one did, in `report`.
+pid_t start_child(child_args& args, std::size_t stack_size, exec_report& report, int& err) {
 #if defined(__SANITIZE_ADDRESS__)
     // AddressSanitizer takes a child running on a stack of our making for a stack overflow of
-    // its own bookkeeping, so a sanitized build forks: slower, the same behaviour.
+    // its own bookkeeping, so a sanitized build forks (slower, the same behaviour) and the child
+    // reports through a close-on-exec pipe: its end closes with nothing written on exec.
     (void)stack_size;
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        err = errno;
+        report = {static_cast<int>(spawn_stage::pipe), errno};
+        return -1;
+    }
+    unique_fd report_read(pipe_fds[0]), report_write(pipe_fds[1]);
+    args.report_fd = report_write.get();
+    args.keep_below = std::max(args.keep_below, args.report_fd + 1);
     pid_t pid;
     {
         all_signals_blocked blocked;
@@ -194,6 +212,13 @@ pid_t start_child(child_args& args, std::size_t stack_size, int& err) {
         if (pid == 0) child_main(args);
     }
     err = errno;
+    report_write.reset();
+    if (pid < 0) return pid;
+    ssize_t n;
+    do {
+        n = ::read(report_read.get(), &report, sizeof report);
+    } while (n < 0 && errno == EINTR);
+    if (n != static_cast<ssize_t>(sizeof report)) report = {};
     return pid;
 #else
     void* stack = ::mmap(nullptr, stack_size, PROT_READ | PROT_WRITE,
@@ -202,11 +227,12 @@ pid_t start_child(child_args& args, std::size_t stack_size, int& err) {
         err = errno;
         return -1;
     }
+    args.report = &report;
     pid_t pid;
     {
         all_signals_blocked blocked;
         // Like vfork: we resume once the child has exec'ed or exited, so its report (if any)
-        // is in the pipe by then. Neither our pages nor our descriptor table are copied.
+        // is in `report` by then. Neither our pages nor our descriptor table are copied.
         pid = ::clone(child_entry, static_cast<char*>(stack) + stack_size,
                       CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, &args);
     }
@@ -247,30 +273,24 @@ std::expected<child_process, spawn_failure> spawn(const spawn_request& req) noex
     } catch (...) {
         return failure(spawn_stage::fork, ENOMEM);
     }
-    int report[2];
-    if (pipe2(report, O_CLOEXEC) != 0) return failure(spawn_stage::pipe, errno);
-    unique_fd report_read(report[0]), report_write(report[1]);
-
-    child_args args{&req, argv.data(), req.env ? envp.data() : nullptr, report[1], report[1]};
+    child_args args{&req, argv.data(), req.env ? envp.data() : nullptr, nullptr, -1, 0};
     for (int fd : req.stdio) args.keep_below = std::max(args.keep_below, fd);
     for (const auto& [from, to] : req.extra_fds) args.keep_below = std::max(args.keep_below, from);
     args.keep_below = std::max(args.keep_below, req.cgroup_procs_fd) + 1;
 
     int start_errno = 0;
-    pid_t pid = start_child(args, child_stack_size(req), start_errno);
-    if (pid < 0) return failure(spawn_stage::fork, start_errno);
-
-    report_write.reset();
-    exec_report r{};
-    ssize_t n;
-    do {
-        n = ::read(report_read.get(), &r, sizeof r);
-    } while (n < 0 && errno == EINTR);
-    if (n == static_cast<ssize_t>(sizeof r)) {
+    exec_report report;
+    pid_t pid = start_child(args, child_stack_size(req), report, start_errno);
+    if (pid < 0) {
+        return failure(
+            report.stage >= 0 ? static_cast<spawn_stage>(report.stage) : spawn_stage::fork,
+            start_errno);
+    }
+    if (report.stage >= 0) {
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
-        return failure(static_cast<spawn_stage>(r.stage), r.error);
+        return failure(static_cast<spawn_stage>(report.stage), report.error);
     }
     child_process child{pid, {}};
     if (auto fd = pidfd_open(pid)) child.pidfd = std::move(*fd);

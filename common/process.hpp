@@ -1,8 +1,9 @@
 // process: starting programs and handling processes by pidfd.
 //
 // spawn() starts one program (a vfork-like clone, then exec) with a precise descriptor layout
-// and reports which step failed in the child (chdir, setsid, dup2, setgid, setuid, cgroup,
-// exec) through a close-on-exec pipe: if exec succeeds the pipe closes with nothing written.
+// and reports which step failed in the child (chdir, setsid, dup2, limits, setgid, setuid,
+// cgroup, exec): the child, which shares our memory until it execs, leaves the failed step there
+// before it exits (sanitized builds fork, and the child writes it to a close-on-exec pipe).
 // The parent waits only for that exec, never for the program. The child starts with an empty
 // signal mask and default dispositions whatever the parent had (a PID 1 blocks and ignores
 // most signals).
