@@ -1,25 +1,29 @@
 #include "text_file.hpp"
 
-#include "unique_fd.hpp"
-
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 
+#include "unique_fd.hpp"
+
 namespace hw {
 
-result<std::string> read_text_file(const char* path, std::size_t max_bytes) {
-    unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) return fail(errno_code());
-    // Reads straight into the string, growing it by doubling as append would: no stack buffer
-    // (PID 1's stack pages, once touched, stay resident) and no big transient allocation.
+namespace {
+
+// Reads up to max_bytes from fd: with `from_start`, by pread from offset 0 on (the file's own
+// offset is left alone), else by read from where the file's offset stands. Straight into the
+// string, growing it by doubling as append would: no stack buffer (PID 1's stack pages, once
+// touched, stay resident) and no big transient allocation.
+result<std::string> read_all(int fd, std::size_t max_bytes, bool from_start) {
     std::string text;
     std::size_t used = 0;
     while (used < max_bytes) {
         text.resize(std::min(std::max<std::size_t>(used * 2, 1024), max_bytes));
-        ssize_t n = ::read(fd.get(), text.data() + used, text.size() - used);
+        ssize_t n = from_start ? ::pread(fd, text.data() + used, text.size() - used,
+                                         static_cast<off_t>(used))
+                               : ::read(fd, text.data() + used, text.size() - used);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return fail(errno_code());
         if (n == 0) break;
@@ -27,6 +31,18 @@ result<std::string> read_text_file(const char* path, std::size_t max_bytes) {
     }
     text.resize(used);
     return text;
+}
+
+}  // namespace
+
+result<std::string> read_text_file(const char* path, std::size_t max_bytes) {
+    unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!fd) return fail(errno_code());
+    return read_all(fd.get(), max_bytes, false);
+}
+
+result<std::string> reread_text_file(int fd, std::size_t max_bytes) {
+    return read_all(fd, max_bytes, true);
 }
 
 std::vector<std::string_view> split_fields(std::string_view text) {

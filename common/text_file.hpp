@@ -17,6 +17,9 @@
 namespace hw {
 
 result<std::string> read_text_file(const char* path, std::size_t max_bytes = 64 * 1024);
+// The same for a file kept open, read again from its start (pread): a /proc file that is read
+// often costs one system call instead of a path walk, an open and a close each time.
+result<std::string> reread_text_file(int fd, std::size_t max_bytes = 64 * 1024);
 
 // The whitespace-separated fields of text (spaces, tabs and newlines), empty ones skipped.
 std::vector<std::string_view> split_fields(std::string_view text);

@@ -24,7 +24,6 @@
 #pragma once
 
 #include <sys/resource.h>
-
 #include <sys/types.h>
 
 #include <deque>
@@ -144,6 +143,7 @@ class manager {
         pid_t pid;
         std::string service;  // its HEARTWOOD_SERVICE
     };
+    void open_children_files();
     const std::vector<escaped_process>& scan_escaped() const;
     std::vector<pid_t> escaped_from(const service& s) const;
     bool tree_is_empty(const service& s) const;
@@ -156,6 +156,9 @@ class manager {
 
     bool succeeds_a_manager_ = false;  // start() found state files: a predecessor ran
     mutable std::optional<std::vector<escaped_process>> escaped_scan_;  // this round's scan
+    // In pgroup mode, /proc/<us>/task/<us>/children and (for a successor) PID 1's, open from
+    // start() on: a scan_escaped() then costs a pread instead of a path walk and an open.
+    unique_fd own_children_, pid1_children_;
     event_loop& loop_;
     manager_options opts_;
     fd_store& store_;

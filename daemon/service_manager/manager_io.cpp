@@ -1,6 +1,7 @@
 // manager_io.cpp: startup and recovery, readiness (notification-fd, sd_notify), process
 // trees, pidfds of processes that are not our children, and the per-round flush.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -8,7 +9,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "common/log.hpp"
 #include "common/process.hpp"
@@ -116,6 +116,7 @@ result<void> manager::start(std::map<std::string, unique_fd> stored) {
     // may restart programs, which need the plumbing in place).
     auto saved = read_all_saved(services_dir_);
     succeeds_a_manager_ = !saved.empty();
+    if (!cgroups_) open_children_files();
     std::vector<std::pair<service*, saved_service>> restored;
     std::vector<unique_fd> pidfds;  // one per restored service, maybe empty
     for (auto& sv : saved) {
@@ -418,6 +419,20 @@ manager::service* manager::owner_of(pid_t pid) {
     return nullptr;
 }
 
+void manager::open_children_files() {
+    auto open_children = [](unique_fd& fd, pid_t parent) {
+        auto path = fmt::format("/proc/{0}/task/{0}/children", parent);
+        fd = unique_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) {
+            log::warn("unable to open {} (escaped processes go unseen): {}", path,
+                      errno_code().message());
+        }
+        move_high(fd);
+    };
+    open_children(own_children_, ::getpid());
+    if (succeeds_a_manager_ && ::getpid() != 1) open_children(pid1_children_, 1);
+}
+
 // Escaped processes: in pgroup mode, a process that left the service's process group (setsid,
 // setpgid) and whose parent has exited is a child of ours (we are a subreaper), or of PID 1
 // when it was our predecessor's. The environment marker names the service (the kernel keeps a
@@ -428,11 +443,9 @@ manager::service* manager::owner_of(pid_t pid) {
 const std::vector<manager::escaped_process>& manager::scan_escaped() const {
     if (escaped_scan_) return *escaped_scan_;
     auto& found = escaped_scan_.emplace();
-    std::vector<pid_t> parents{::getpid()};
-    if (succeeds_a_manager_ && ::getpid() != 1) parents.push_back(1);
-    for (pid_t parent : parents) {
-        auto children = read_text_file(fmt::format("/proc/{0}/task/{0}/children", parent).c_str(),
-                                       1024 * 1024);
+    for (const unique_fd* file : {&own_children_, &pid1_children_}) {
+        if (!*file) continue;
+        auto children = reread_text_file(file->get(), 1024 * 1024);
         if (!children) continue;
         for (auto field : split_fields(*children)) {
             pid_t pid = 0;
