@@ -220,7 +220,8 @@ class Bench:
             kills = self.opts.kills
             if init.name == "s6" and not ready:
                 kills = self.opts.kills_slow  # each restart takes 1 s: fewer samples
-            self.guarded(metric, init, lambda: self._s3_latency(init, metric, ready, kills))
+            for _ in range(self.opts.s3_boots):
+                self.guarded(metric, init, lambda: self._s3_latency(init, metric, ready, kills))
         self._na_containers("S3.restart")
         for m in ("S3.crash_first", "S3.crash_cpu", "S3.crash_starts"):
             self._na_containers(m)
