@@ -125,6 +125,7 @@ int verb_halt(context&);
 int verb_poweroff(context&);
 int verb_reboot(context&);
 int verb_kexec(context&);
+int verb_exit(context&);
 int verb_emergency(context&);
 int verb_rescue(context&);
 int verb_normal(context&);

@@ -40,6 +40,8 @@ constexpr std::array verbs = {
     verb{"poweroff", verb_poweroff, "[-f]", "start the poweroff target (-f: at once)"},
     verb{"reboot", verb_reboot, "[-f]", "start the reboot target (-f: at once)"},
     verb{"kexec", verb_kexec, "[-f]", "start the kexec target (-f: at once; kexec -l first)"},
+    verb{"exit", verb_exit, "[-f] [STATUS]",
+         "container: power off, then PID 1 exits with STATUS (default 0)"},
     verb{"emergency", verb_emergency, "[-f]", "ask process 1 for emergency mode"},
     verb{"rescue", verb_rescue, "[-f]", "ask process 1 for rescue mode"},
     verb{"normal", verb_normal, "[-f]", "ask process 1 for normal mode"},

@@ -1,4 +1,4 @@
-// Signals to process 1: init (the boot-argument parser), halt, poweroff, reboot, kexec,
+// Signals to process 1: init (the boot-argument parser), halt, poweroff, reboot, kexec, exit,
 // emergency, rescue, normal; and the argv[0] personalities halt, poweroff, reboot, shutdown,
 // telinit, runlevel. Signal numbers are CONVENTIONS.md's (SIGRTMIN is glibc's, 34).
 #include <fmt/core.h>
@@ -12,6 +12,7 @@
 
 #include "boot_args.hpp"
 #include "cli.hpp"
+#include "common/text_file.hpp"
 
 namespace hw::ctl {
 
@@ -94,6 +95,56 @@ int verb_reboot(context& ctx) {
 int verb_kexec(context& ctx) {
     return power(ctx, "kexec", 6, 16);
 }
+namespace {
+
+// `exit`'s arguments: none is 0; N; or those a service's `restart` program is given (`exit N`,
+// `term|kill|abort|crash SIG N [core]`), so that a container's main service can have
+// `exec system-control exit "$@"` as its `restart`: the container then ends as that service
+// did, a signal as 128 + N (as shells and container runtimes report one).
+std::optional<int> exit_status_from(const std::vector<std::string>& args) {
+    int n = 0;
+    if (args.empty()) return 0;
+    if (args.size() == 1) {
+        if (parse_number(args[0], n) && n >= 0 && n <= 255) return n;
+        return std::nullopt;
+    }
+    if (args[0] == "exit" && args.size() == 2) return exit_status_from({args[1]});
+    bool by_signal = args[0] == "term" || args[0] == "kill" || args[0] == "abort" ||
+                     args[0] == "crash";
+    if (by_signal && (args.size() == 3 || (args.size() == 4 && args[3] == "core")) &&
+        parse_number(args[2], n) && n > 0 && n < 128) {
+        return 128 + n;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+// The container's PID 1 ends its namespace with this status once the poweroff target is
+// reached (or at once with -f): the poweroff signal, queued with the status as its value.
+int verb_exit(context& ctx) {
+    auto status = exit_status_from(ctx.cl.args);
+    if (!status) {
+        report_error(ctx, "exit: expected a status of 0-255, or a restart program's arguments "
+                          "(exit N, or term|kill|abort|crash SIGNAL N)");
+        return exit_code::usage;
+    }
+    pid_t pid = init_pid();
+    int off = ctx.force ? 14 : 4;
+    if (ctx.dry_run || ctx.verbose)
+        fmt::print("{}send {} with exit status {} to process {}\n", ctx.dry_run ? "would " : "",
+                   describe_init_signal(off), *status, pid);
+    if (ctx.dry_run) return exit_code::ok;
+    union sigval value{};
+    value.sival_int = *status;
+    if (::sigqueue(pid, SIGRTMIN + off, value) != 0) {
+        report_error(ctx, fmt::format("unable to send {} to process {}: {}",
+                                      describe_init_signal(off), pid, std::strerror(errno)));
+        return exit_code::failure;
+    }
+    return exit_code::ok;
+}
+
 int verb_emergency(context& ctx) {
     return mode(ctx, "emergency", boot_mode::emergency);
 }

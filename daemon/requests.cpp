@@ -68,6 +68,28 @@ signal_meaning classify_signal(int signo, bool in_container) noexcept {
     }
 }
 
+std::optional<final_action> final_action_of(target t) noexcept {
+    switch (t) {
+        case target::halt: return final_action::halt;
+        case target::poweroff: return final_action::poweroff;
+        case target::reboot: return final_action::reboot;
+        case target::kexec: return final_action::kexec;
+        default: return std::nullopt;
+    }
+}
+
+std::optional<int> requested_exit_status(int signo, int si_code, int value) noexcept {
+    bool poweroff = signo == SIGRTMIN + 4 || signo == SIGRTMIN + 14;
+    if (!poweroff || si_code != SI_QUEUE || value < 0 || value > 255) return std::nullopt;
+    return value;
+}
+
+int container_exit_status(final_action a, std::optional<int> requested) noexcept {
+    if (requested) return *requested;
+    bool restart = a == final_action::reboot || a == final_action::kexec;
+    return restart ? 128 + SIGHUP : 0;
+}
+
 bool job_board::request(target t) noexcept {
     pending_[index(t)] = true;
     if (!is_shutdown_target(t)) return false;
@@ -99,6 +121,8 @@ std::optional<target> job_board::take_next(channel c) noexcept {
 void job_board::finished(channel c) noexcept { running_[index(c)].reset(); }
 
 std::optional<target> job_board::running(channel c) const noexcept { return running_[index(c)]; }
+
+bool job_board::is_pending(target t) const noexcept { return pending_[index(t)]; }
 
 bool job_board::idle() const noexcept {
     return !running_[0] && !running_[1];

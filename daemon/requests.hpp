@@ -44,6 +44,21 @@ struct signal_meaning {
 // "re-execute" everywhere (systemd's number too).
 signal_meaning classify_signal(int signo, bool in_container) noexcept;
 
+// The final action a shutdown target ends in (halt -> halt, ...); nullopt for the others.
+std::optional<final_action> final_action_of(target t) noexcept;
+
+// The exit status a request carries for a container: `system-control exit N` sends the
+// poweroff signal (SIGRTMIN+4, or +14 when forced) with sigqueue() and N as its value, which a
+// kill() cannot do. nullopt for anything else: another signal, a kill(), a value not in 0-255.
+std::optional<int> requested_exit_status(int signo, int si_code, int value) noexcept;
+
+// How PID 1 of a container (a nested PID namespace) ends it by exiting, when reboot(2) is
+// refused (the runtime withholds CAP_SYS_BOOT, as Docker and Podman do) or an exit status was
+// requested: with `requested` if any, else 0 for halt and poweroff (a clean stop, as
+// `docker stop` expects) and 129 for reboot and kexec (128 + SIGHUP: the status a runtime
+// reports for a namespace that reboot(2) ended, so restart policies treat both alike).
+int container_exit_status(final_action a, std::optional<int> requested) noexcept;
+
 enum class channel : unsigned char { regular, emergency };
 
 class job_board {
@@ -56,6 +71,7 @@ public:
     std::optional<target> take_next(channel c) noexcept;
     void finished(channel c) noexcept;
     std::optional<target> running(channel c) const noexcept;
+    bool is_pending(target t) const noexcept;
     bool idle() const noexcept;
 
     // For a re-executed PID 1: the requests not started yet, and taking over a running job.

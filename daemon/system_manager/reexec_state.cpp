@@ -41,6 +41,11 @@ bool decode_line(const std::vector<std::string_view>& f, reexec_state& s) {
     }
     if (f[0] == "shell") return f.size() == 2 && parse_number(f[1], s.shell);
     if (f[0] == "init_sent") return f.size() == 1 && (s.init_sent = true);
+    if (f[0] == "exit_status") {
+        int status = -1;
+        return f.size() == 2 && parse_number(f[1], status) && status >= 0 && status <= 255 &&
+               (s.exit_status = status, true);
+    }
     if (f[0] == "job") {
         unsigned on = 0;
         pid_t pid = 0;
@@ -93,6 +98,7 @@ std::string encode(const reexec_state& s) {
     out += fmt::format("manager {} {}\n", s.manager.pid, s.manager.uptime.count());
     out += fmt::format("shell {}\n", s.shell);
     if (s.init_sent) out += "init_sent\n";
+    if (s.exit_status) out += fmt::format("exit_status {}\n", *s.exit_status);
     for (const auto& j : s.jobs) {
         out += fmt::format("job {} {} {}\n", static_cast<unsigned>(j.on), target_name(j.what),
                            j.pid);

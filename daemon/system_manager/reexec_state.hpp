@@ -43,6 +43,7 @@ struct reexec_state {
     std::vector<job> jobs;          // running
     std::vector<target> pending;    // requested, not started
     bool init_sent = false;
+    std::optional<int> exit_status;  // asked for by `system-control exit N`
 
     struct stored_fd {
         std::string name;

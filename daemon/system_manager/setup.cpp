@@ -90,10 +90,21 @@ bool full_identity_uid_map() {
            outside == 0 && count == 4294967295UL;
 }
 
-bool kthreadd_visible() {
+enum class pid_namespace { machine, nested, unknown };
+
+// Pid 2 of the machine's PID namespace is the kernel's kthreadd, whose parent is 0. In a nested
+// namespace no process but its init has a parent of 0 (the parent is outside), so a pid 2 with
+// parent 0 proves the machine's; a /proc that works without one proves a nested one.
+pid_namespace which_pid_namespace() {
+    if (!read_text_file("/proc/self/stat", 1024)) return pid_namespace::unknown;
     auto text = read_text_file("/proc/2/stat", 4096);
-    auto fields = text ? split_fields(*text) : std::vector<std::string_view>{};
-    return fields.size() >= 2 && fields[1] == "(kthreadd)";
+    if (!text) {
+        return text.error() == std::errc::no_such_file_or_directory ? pid_namespace::nested
+                                                                     : pid_namespace::unknown;
+    }
+    auto fields = split_fields(*text);
+    bool kthreadd = fields.size() >= 4 && fields[1] == "(kthreadd)" && fields[3] == "0";
+    return kthreadd ? pid_namespace::machine : pid_namespace::nested;
 }
 
 }  // namespace
@@ -101,11 +112,13 @@ bool kthreadd_visible() {
 host_facts detect_host(bool pid1) {
     host_facts f;
     f.pid1 = pid1;
+    auto ns = pid1 ? which_pid_namespace() : pid_namespace::unknown;
+    f.nested_pid1 = ns == pid_namespace::nested;
     if (const char* c = std::getenv("container"); c && *c) {
         f.container_reason = fmt::format("$container is {}", c);
     } else if (!full_identity_uid_map()) {
         f.container_reason = "in a user namespace";
-    } else if (pid1 && !kthreadd_visible()) {
+    } else if (pid1 && ns != pid_namespace::machine) {
         f.container_reason = "in a PID namespace";
     }
     f.container = !f.container_reason.empty();

@@ -15,6 +15,9 @@ namespace hw::sysmgr {
 struct host_facts {
     bool pid1 = false;        // we are process #1 of our PID namespace
     bool container = false;   // not the machine's own init: never unmount, remount ro, CAD
+    // Process #1 of a PID namespace nested in the machine's, proven by /proc: our exit ends
+    // only that namespace (a container), where the machine's init would panic the kernel.
+    bool nested_pid1 = false;
     std::string container_reason;
 };
 

@@ -296,6 +296,32 @@ void system_manager::on_job_exit(channel c, int status) noexcept {
         ::kill(logger_.pid, SIGHUP);
     }
     if (phase_ == phase::drain_jobs && board_.idle()) enter(phase::stop_manager);
+    if (t) finish_shutdown_job(*t);
+}
+
+// A shutdown target's own program asks for the final action once the target is reached. When
+// its job has ended without that (it failed, ran past its time limit, or the target's bundle
+// is missing or does not ask), the machine still goes down: a poweroff that never comes would
+// leave the administrator (or `docker stop`) waiting for ever. The program may send its signal
+// just after the job saw the target reached, so the check comes a moment later.
+void system_manager::finish_shutdown_job(target t) noexcept {
+    auto action = final_action_of(t);
+    if (!action) return;
+    auto check = [this, t, a = *action]() noexcept {
+        if (phase_ != phase::running || final_ || board_.running(channel::regular)) return;
+        for (target next : {target::halt, target::poweroff, target::reboot, target::kexec}) {
+            if (board_.is_pending(next)) return;  // its own job runs next
+        }
+        log::warn("job {} ended without asking for the final {}; carrying it out now",
+                  target_name(t), final_action_name(a));
+        begin_final(a);
+    };
+    auto id = loop_->after(std::chrono::seconds(1), [check](int) noexcept { check(); });
+    if (!id) {
+        log::error("unable to arm a timer: {}; checking job {} now", id.error().message(),
+                   target_name(t));
+        check();
+    }
 }
 
 // ---- events ---------------------------------------------------------------------------------
@@ -331,7 +357,7 @@ void system_manager::on_signals() noexcept {
                 child_exited = true;
                 named[named_count++] = static_cast<pid_t>(info[i].ssi_pid);
             } else {
-                on_signal(signo, static_cast<pid_t>(info[i].ssi_pid));
+                on_signal(info[i]);
             }
         }
         reap_named({named, named_count});
@@ -372,7 +398,13 @@ void system_manager::sweep_children() noexcept {
     while (auto r = reap_one()) on_child_exit(r->pid, r->status);
 }
 
-void system_manager::on_signal(int signo, pid_t sender) noexcept {
+void system_manager::on_signal(const signalfd_siginfo& info) noexcept {
+    int signo = static_cast<int>(info.ssi_signo);
+    auto sender = static_cast<pid_t>(info.ssi_pid);
+    if (auto st = requested_exit_status(signo, info.ssi_code, info.ssi_int)) {
+        log::notice("pid {} asks for exit status {} when the system stops", sender, *st);
+        exit_status_ = *st;
+    }
     auto meaning = classify_signal(signo, facts_.container);
     using k = signal_meaning::kind;
     switch (meaning.what) {
@@ -484,6 +516,7 @@ void system_manager::adopt(const reexec_state& state) noexcept {
     manager_.pid = state.manager.pid;
     manager_.started = state.manager.pid > 0 ? now - state.manager.uptime : clock::time_point{};
     shell_pid_ = state.shell;
+    exit_status_ = state.exit_status;
     store_peer_.reset(state.store_peer);
     for (const auto& j : state.jobs) {
         jobs_[static_cast<int>(j.on)].pid = j.pid;
@@ -522,6 +555,7 @@ reexec_state system_manager::snapshot() const {
     s.logger = child(logger_);
     s.manager = child(manager_);
     s.shell = shell_pid_;
+    s.exit_status = exit_status_;
     for (channel c : {channel::regular, channel::emergency}) {
         auto t = board_.running(c);
         pid_t pid = jobs_[static_cast<int>(c)].pid;
@@ -714,7 +748,11 @@ void system_manager::finish() noexcept {
     }
     if (!facts_.pid1) {
         log::notice("not process #1: exiting instead of {}", final_action_name(action));
-        ::_exit(0);
+        ::_exit(exit_status_.value_or(0));
+    }
+    if (facts_.nested_pid1 && exit_status_) {
+        log::notice("exiting with status {} (ends the container)", *exit_status_);
+        ::_exit(*exit_status_);
     }
     if (action == final_action::kexec) {
         // Into the kernel `kexec -l` loaded. When the kernel refuses (nothing loaded, or a PID
@@ -728,6 +766,14 @@ void system_manager::finish() noexcept {
     }
     log::notice("{} now", final_action_name(action));
     ::reboot(reboot_command(action));
+    if (facts_.nested_pid1) {
+        // A container runtime that withholds CAP_SYS_BOOT (Docker, Podman): our exit ends the
+        // namespace just as well, and only it.
+        int status = container_exit_status(action, exit_status_);
+        log::notice("unable to {} the container: {}; exiting with status {} instead",
+                    final_action_name(action), strerror(errno), status);
+        ::_exit(status);
+    }
     // Only reached when reboot(2) failed. Exiting would panic the kernel; stay and reap.
     // Last resort: stay in the loop, reaping, and let a new forced signal try again.
     log::critical("unable to {}: {}; staying up, send the signal again to retry",

@@ -19,7 +19,10 @@
 //     drain_logger        close our ends of the log pipe; the logger writes out and exits at EOF
 //     then: sync, unmount/remount read-only (not in a container), reboot(2) (only as PID 1;
 //     otherwise exit 0). A kexec that the kernel refuses (no kernel loaded; always in a PID
-//     namespace) is logged with the reason and becomes an ordinary reboot.
+//     namespace) is logged with the reason and becomes an ordinary reboot. PID 1 of a container
+//     (a nested PID namespace) exits instead when `system-control exit N` asked for status N,
+//     or when reboot(2) is refused there (container_exit_status() in requests.hpp).
+//   A shutdown job that ends without asking for its final action leads to it all the same.
 //   re-execution  (SIGRTMIN+25; SIGTERM outside a container) while running: execve() of our own
 //                 executable keeping children and descriptors; the new image adopt()s the
 //                 state (reexec_state.hpp). A failed execve() changes nothing.
@@ -33,6 +36,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <sys/signalfd.h>
 #include <vector>
 
 #include "common/event_loop.hpp"
@@ -101,11 +105,12 @@ private:
     void offer_emergency_shell(const char* why) noexcept;
     void on_child_exit(pid_t pid, int status) noexcept;
     void on_job_exit(channel c, int status) noexcept;
+    void finish_shutdown_job(target t) noexcept;
 
     // Events.
     void watch_signals() noexcept;
     void on_signals() noexcept;
-    void on_signal(int signo, pid_t sender) noexcept;
+    void on_signal(const signalfd_siginfo& info) noexcept;
     void reap_named(std::span<const pid_t> pids) noexcept;
     void sweep_children() noexcept;
     void watch_store() noexcept;
@@ -146,6 +151,7 @@ private:
 
     phase phase_ = phase::running;
     std::optional<final_action> final_;
+    std::optional<int> exit_status_;  // asked for by `system-control exit N`
     op_id phase_timer_;
     clock::time_point last_sweep_{};
     op_id sweep_timer_;  // a sweep put off by the rate limit

@@ -178,6 +178,19 @@ sent "5" "$SC" reboot
 sent "6" "$SC" kexec
 sent "16" "$SC" kexec -f
 sent "16" "$SC" kexec --force
+sent "4:0" "$SC" exit
+sent "4:3" "$SC" exit 3
+sent "14:255" "$SC" exit -f 255
+sent "4:7" "$SC" exit exit 7
+sent "4:143" "$SC" exit term TERM 15
+sent "14:139" "$SC" exit --force crash SEGV 11 core
+for bad in 256 x "exit" "exit 300" "kill KILL" "term TERM 0" "crash SEGV 11 dump"; do
+    # shellcheck disable=SC2086 # the words are the arguments
+    HEARTWOOD_INIT_PID=$catcher_pid expect 100 "$SC" exit $bad
+    has "exit $bad" "$err" "exit: expected a status of 0-255"
+done
+HEARTWOOD_INIT_PID=$catcher_pid expect 0 "$SC" exit -n kill KILL 9
+same "exit -n kill KILL 9" "would send SIGRTMIN+4 (poweroff) with exit status 137 to process $catcher_pid" "$out"
 sent "2" "$SC" emergency
 sent "1 10" "$SC" rescue
 sent "0 10" "$SC" normal

@@ -7,12 +7,15 @@
 #                                                  as the host sees it). $BEFORE_BOOT, if set,
 #                                                  is evaluated once T exists (to place hooks);
 #                                                  $BOOT_PATH replaces the PATH it gets,
-#                                                  $LOG_DIRS the log directories
+#                                                  $LOG_DIRS the log directories, and
+#                                                  $PID1_PREFIX (a command) runs it
+#                                                  (e.g. setpriv, to drop a capability)
 #   in_ns CMD...                                   runs CMD inside the namespace
 #   wait_for DESCRIPTION SECONDS CMD...            retries CMD until it succeeds or time is up
 #   wait_exit SECONDS                              waits for the namespace to end; sets STATUS
 #                                                  (130 = SIGINT = poweroff/halt, 129 = SIGHUP
-#                                                  = reboot, as reboot(2) reports in a PID ns)
+#                                                  = reboot, as reboot(2) reports in a PID ns;
+#                                                  else system-manager's own exit status)
 set -u
 : "${BUILD_DIR:?set BUILD_DIR to the meson build directory}"
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,7 +46,7 @@ boot() {
         HW_TEST_DIR="$T" HEARTWOOD_LOG_DIRS="${LOG_DIRS:-$T/log}" "${vars[@]}" \
         unshare --user --map-root-user --pid --fork --mount --kill-child \
         sh -c 'mount -t tmpfs tmpfs /run && mount --bind "$HW_TEST_DIR/console" /dev/console &&
-               exec system-manager "$@"' system-manager "$@" \
+               exec $0 system-manager "$@"' "${PID1_PREFIX:-}" "$@" \
         > "$T/outer.log" 2>&1 &
     NS=$!
     P1=""

@@ -21,6 +21,7 @@ reexec_state sample() {
     s.manager = {43, std::chrono::milliseconds(90)};
     s.jobs = {{channel::regular, target::normal, 77}};
     s.pending = {target::poweroff};
+    s.exit_status = 3;
     s.store = {{"log:web", 12}, {"log:db@1", 13}};
     return s;
 }
@@ -47,6 +48,18 @@ TEST_CASE("a state survives encoding and decoding whole") {
     REQUIRE(back->store.size() == 2);
     CHECK(back->store[1].name == "log:db@1");
     CHECK(back->store[1].fd == 13);
+    CHECK(back->exit_status == 3);
+}
+
+TEST_CASE("no exit status asked for stays none, and one outside 0-255 is refused") {
+    auto s = sample();
+    s.exit_status.reset();
+    std::string error;
+    auto back = decode(encode(s), error);
+    REQUIRE_MESSAGE(back, error);
+    CHECK(!back->exit_status);
+    s.exit_status = 256;
+    CHECK(!decode(encode(s), error));
 }
 
 TEST_CASE("the descriptors to keep are every named descriptor and every stored one") {

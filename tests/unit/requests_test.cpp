@@ -42,6 +42,37 @@ TEST_CASE("Ctrl-Alt-Del reboots, SIGPWR powers off, SIGTERM powers off in a cont
     CHECK(classify_signal(SIGTERM, true).start == target::poweroff);
 }
 
+TEST_CASE("an exit status rides only on a queued poweroff signal, and only 0-255") {
+    CHECK(requested_exit_status(SIGRTMIN + 4, SI_QUEUE, 3) == 3);
+    CHECK(requested_exit_status(SIGRTMIN + 14, SI_QUEUE, 0) == 0);
+    CHECK(requested_exit_status(SIGRTMIN + 14, SI_QUEUE, 255) == 255);
+    CHECK(!requested_exit_status(SIGRTMIN + 4, SI_USER, 3));  // kill() carries no value
+    CHECK(!requested_exit_status(SIGRTMIN + 5, SI_QUEUE, 3));  // reboot carries none
+    CHECK(!requested_exit_status(SIGTERM, SI_QUEUE, 3));
+    CHECK(!requested_exit_status(SIGRTMIN + 4, SI_QUEUE, 256));
+    CHECK(!requested_exit_status(SIGRTMIN + 4, SI_QUEUE, -1));
+}
+
+TEST_CASE("a container ends with the requested status, else 0 for a stop and 129 for a restart") {
+    CHECK(container_exit_status(final_action::poweroff, std::nullopt) == 0);
+    CHECK(container_exit_status(final_action::halt, std::nullopt) == 0);
+    CHECK(container_exit_status(final_action::reboot, std::nullopt) == 129);
+    CHECK(container_exit_status(final_action::kexec, std::nullopt) == 129);
+    CHECK(container_exit_status(final_action::poweroff, 7) == 7);
+    CHECK(container_exit_status(final_action::reboot, 0) == 0);
+}
+
+TEST_CASE("each shutdown target ends in its final action; the others in none") {
+    CHECK(final_action_of(target::halt) == final_action::halt);
+    CHECK(final_action_of(target::poweroff) == final_action::poweroff);
+    CHECK(final_action_of(target::reboot) == final_action::reboot);
+    CHECK(final_action_of(target::kexec) == final_action::kexec);
+    for (target t : {target::init, target::sysinit, target::normal, target::rescue,
+                     target::emergency}) {
+        CHECK(!final_action_of(t));
+    }
+}
+
 TEST_CASE("unlisted signals are ignored and SIGCHLD means reap") {
     CHECK(classify_signal(SIGHUP, false).what == kind::ignore);
     CHECK(classify_signal(SIGRTMIN + 7, false).what == kind::ignore);
