@@ -110,6 +110,20 @@ jobs_are() {
     return 1
 }
 
+# shutdown_case DESCRIPTION SIGNAL EXPECTED_STATUS CONSOLE_LINE [boot VARs...]: boots, sends
+# SIGNAL once the normal job runs, checks the namespace's status and a console line, cleans up.
+shutdown_case() {
+    local what=$1 sig=$2 expected=$3 line=$4
+    shift 4
+    boot "$@" || { fail "$what: boot"; return; }
+    wait_for "the normal job" 10 grep -q "start normal" "$T/jobs"
+    kill "-$sig" "$P1"
+    wait_exit 30
+    check "$what ends with status $expected" test "$STATUS" = "$expected"
+    check "$what says '$line' on the console" console_has "$line"
+    cleanup
+}
+
 cleanup() {
     [ -n "${NS:-}" ] && kill -9 "$NS" 2>/dev/null
     [ -n "${T:-}" ] && [ -z "${KEEP:-}" ] && rm -rf "$T"

@@ -16,25 +16,12 @@ if ! unshare --user --map-root-user "${no_sys_boot[@]}" true 2>/dev/null; then
 fi
 real_ctl=$BUILD_DIR/ctl/system-control
 
-# ends DESCRIPTION SIGNAL STATUS CONSOLE_LINE: boots (with $PID1_PREFIX), sends SIGNAL once the
-# normal job runs, and checks the namespace's status and a console line.
-ends() {
-    local what=$1 sig=$2 expected=$3 line=$4
-    boot || { fail "$what: boot"; return; }
-    wait_for "the normal job" 10 grep -q "start normal" "$T/jobs"
-    kill "-$sig" "$P1"
-    wait_exit 30
-    check "$what ends with status $expected" test "$STATUS" = "$expected"
-    check "$what says '$line' on the console" console_has "$line"
-    cleanup
-}
-
 echo "# without CAP_SYS_BOOT (Docker, Podman): PID 1 exits instead of reboot(2)"
 PID1_PREFIX="${no_sys_boot[*]}"
-ends "docker stop (SIGTERM: poweroff target)" TERM 0 \
+shutdown_case "docker stop (SIGTERM: poweroff target)" TERM 0 \
     "unable to poweroff the container: Operation not permitted; exiting with status 0 instead"
-ends "SIGRTMIN+13 (forced halt)" 47 0 "exiting with status 0 instead"
-ends "SIGRTMIN+5 (reboot target)" 39 129 \
+shutdown_case "SIGRTMIN+13 (forced halt)" 47 0 "exiting with status 0 instead"
+shutdown_case "SIGRTMIN+5 (reboot target)" 39 129 \
     "unable to reboot the container: Operation not permitted; exiting with status 129 instead"
 unset PID1_PREFIX
 
@@ -59,8 +46,8 @@ check "no poweroff job ran" bash -c "! grep -q 'start poweroff' '$T/jobs'"
 cleanup
 
 echo "# a poweroff job that fails without asking for the final poweroff"
-BEFORE_BOOT='touch "$T/fail-poweroff"' ends "SIGRTMIN+4 with a failing poweroff job" 38 130 \
-    "poweroff now"
+BEFORE_BOOT='touch "$T/fail-poweroff"' \
+    shutdown_case "SIGRTMIN+4 with a failing poweroff job" 38 130 "poweroff now"
 BEFORE_BOOT='touch "$T/fail-poweroff"' boot || exit 1
 wait_for "the normal job" 10 grep -q "start normal" "$T/jobs"
 kill -38 "$P1"

@@ -6,19 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 
-# shutdown_case DESCRIPTION SIGNAL EXPECTED_STATUS EXPECTED_CONSOLE_LINE [boot VARs...]
-shutdown_case() {
-    local what=$1 sig=$2 expected=$3 line=$4
-    shift 4
-    boot "$@" || { fail "$what: boot"; return; }
-    wait_for "the normal job" 10 grep -q "start normal" "$T/jobs"
-    kill "-$sig" "$P1"
-    wait_exit 30
-    check "$what ends with status $expected" test "$STATUS" = "$expected"
-    check "$what says '$line' on the console" console_has "$line"
-    cleanup
-}
-
 shutdown_case "SIGRTMIN+13 (forced halt)" 47 130 "halt now"
 shutdown_case "SIGRTMIN+14 (forced poweroff)" 48 130 "poweroff now"
 shutdown_case "SIGRTMIN+15 (forced reboot)" 49 129 "reboot now"
