@@ -92,11 +92,14 @@ bool full_identity_uid_map() {
 
 enum class pid_namespace { machine, nested, unknown };
 
-// Pid 2 of the machine's PID namespace is the kernel's kthreadd, whose parent is 0. In a nested
-// namespace no process but its init has a parent of 0 (the parent is outside), so a pid 2 with
-// parent 0 proves the machine's; a /proc that works without one proves a nested one.
+// For process #1. Pid 2 of the machine's PID namespace is the kernel's kthreadd, whose parent is
+// 0. In a nested namespace no process but its init has a parent of 0 (the parent is outside),
+// so a pid 2 with parent 0 proves the machine's; a /proc of ours without one proves a nested
+// one. So does a /proc in which we are not pid 1: it is an enclosing namespace's.
 pid_namespace which_pid_namespace() {
-    if (!read_text_file("/proc/self/stat", 1024)) return pid_namespace::unknown;
+    char self[32] = {};
+    if (::readlink("/proc/self", self, sizeof self - 1) <= 0) return pid_namespace::unknown;
+    if (std::string_view(self) != "1") return pid_namespace::nested;
     auto text = read_text_file("/proc/2/stat", 4096);
     if (!text) {
         return text.error() == std::errc::no_such_file_or_directory ? pid_namespace::nested

@@ -3,21 +3,21 @@
 # namespace's wait status).
 # - Docker and Podman withhold CAP_SYS_BOOT, so reboot(2) is refused in the container; PID 1
 #   then exits itself: 0 after halt or poweroff (`docker stop`), 129 after reboot. Simulated by
-#   dropping CAP_SYS_BOOT from the bounding set before system-manager runs.
+#   tests/e2e/docker-like: the container's own /proc and Docker's default capabilities.
 # - `system-control exit N` ends the container with status N, with or without CAP_SYS_BOOT;
 #   a main service's `restart` can pass on how it ended (128 + N for a signal).
 # - A shutdown job that ends without asking for its final action still leads to it.
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
-no_sys_boot=(setpriv --bounding-set -sys_boot)
-if ! unshare --user --map-root-user "${no_sys_boot[@]}" true 2>/dev/null; then
-    echo "SKIP: setpriv cannot drop CAP_SYS_BOOT here"
+docker_like=$E2E_DIR/docker-like
+if ! unshare --user --map-root-user --pid --fork --mount "$docker_like" true 2>/dev/null; then
+    echo "SKIP: cannot drop capabilities with setpriv here"
     exit 77
 fi
 real_ctl=$BUILD_DIR/ctl/system-control
 
-echo "# without CAP_SYS_BOOT (Docker, Podman): PID 1 exits instead of reboot(2)"
-PID1_PREFIX="${no_sys_boot[*]}"
+echo "# as under Docker (no CAP_SYS_BOOT): PID 1 exits instead of reboot(2)"
+PID1_PREFIX=$docker_like
 shutdown_case "docker stop (SIGTERM: poweroff target)" TERM 0 \
     "unable to poweroff the container: Operation not permitted; exiting with status 0 instead"
 shutdown_case "SIGRTMIN+13 (forced halt)" 47 0 "exiting with status 0 instead"
@@ -68,7 +68,7 @@ printf '#!/bin/sh\nsystem-control exit "$@"\nexit 1\n' > "$B/services/app/servic
 chmod +x "$B/targets/poweroff/service/run" "$B/services/app/service/run" \
     "$B/services/app/service/restart"
 BOOT_PATH="$BUILD_DIR/daemon:$BUILD_DIR/ctl:/usr/sbin:/usr/bin:/sbin:/bin" \
-    PID1_PREFIX="${no_sys_boot[*]}" boot HEARTWOOD_NO_CGROUPS=1 HEARTWOOD_BUNDLE_PATH="$B" ||
+    PID1_PREFIX=$docker_like boot HEARTWOOD_NO_CGROUPS=1 HEARTWOOD_BUNDLE_PATH="$B" ||
     exit 1
 wait_exit 60
 check "the container ends with app's status, 7" test "$STATUS" = 7
