@@ -95,6 +95,7 @@ int verb_reboot(context& ctx) {
 int verb_kexec(context& ctx) {
     return power(ctx, "kexec", 6, 16);
 }
+
 namespace {
 
 // `exit`'s arguments: none is 0; N; or those a service's `restart` program is given (`exit N`,
