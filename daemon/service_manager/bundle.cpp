@@ -1,11 +1,15 @@
 #include "bundle.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <memory>
 
 #include "common/unique_fd.hpp"
 
@@ -60,7 +64,60 @@ std::string resolve_supervise_dir(const std::string& bundle, const std::string& 
     return run_dir + "/supervise/" + name;
 }
 
+// The files of service/cgroup/, in name order (the order they are written in), each value a
+// single line of at most 255 bytes.
+std::expected<std::vector<std::pair<std::string, std::string>>, bundle_error> read_cgroup_settings(
+    int svc_fd) {
+    std::vector<std::pair<std::string, std::string>> out;
+    unique_fd dir_fd(::openat(svc_fd, "cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_fd) {
+        if (errno == ENOENT) return out;
+        return problem(fmt::format("cgroup: {}", errno_code().message()));
+    }
+    DIR* dir = ::fdopendir(dir_fd.get());
+    if (!dir) return problem(fmt::format("cgroup: {}", errno_code().message()));
+    dir_fd.release();  // the DIR owns it now
+    std::unique_ptr<DIR, int (*)(DIR*)> owner(dir, ::closedir);
+    constexpr std::size_t max_settings = 64;
+    while (dirent* e = ::readdir(dir)) {
+        std::string_view name(e->d_name);
+        if (name.starts_with('.')) continue;
+        if (!valid_cgroup_setting(name)) {
+            return problem(fmt::format("cgroup/{}: not a cgroup setting (controller.setting, and "
+                                       "never cgroup.*)",
+                                       name));
+        }
+        if (out.size() == max_settings) {
+            return problem(fmt::format("cgroup: more than {} settings", max_settings));
+        }
+        auto text = read_small(::dirfd(dir), e->d_name);
+        if (!text || !*text) {
+            auto why = text ? "vanished while read" : text.error().message();
+            return problem(fmt::format("cgroup/{}: {}", name, why));
+        }
+        std::string value = std::move(**text);
+        while (!value.empty() && (value.back() == '\n' || value.back() == ' ')) value.pop_back();
+        if (value.empty() || value.size() > 255 || value.find('\n') != std::string::npos) {
+            return problem(fmt::format("cgroup/{}: not one line of 1 to 255 bytes", name));
+        }
+        out.emplace_back(std::string(name), std::move(value));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 }  // namespace
+
+bool valid_cgroup_setting(std::string_view name) noexcept {
+    auto dot = name.find('.');
+    if (dot == 0 || dot == std::string_view::npos || dot + 1 == name.size()) return false;
+    if (name.substr(0, dot) == "cgroup" || name.size() > 64) return false;
+    for (char c : name) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+        if (!ok) return false;
+    }
+    return true;
+}
 
 std::optional<std::uint64_t> parse_number(std::string_view text) noexcept {
     auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
@@ -167,6 +224,10 @@ std::expected<bundle_info, bundle_error> read_bundle(const std::string& dir,
     } else if (b.notification_fd) {
         c.ready_by = readiness::notification_fd;
     }
+
+    auto settings = read_cgroup_settings(svc.get());
+    if (!settings) return std::unexpected(settings.error());
+    b.cgroup_settings = std::move(*settings);
 
     std::string log_link = b.bundle_dir + "/log";
     if (::lstat(log_link.c_str(), &st) == 0) {

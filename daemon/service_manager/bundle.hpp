@@ -23,6 +23,9 @@ struct bundle_info {
     std::optional<int> notification_fd;     // s6 notification-fd
     bool down = false;                      // `down` flag: not wanted at boot (for system-control)
     std::optional<std::string> log_bundle;  // resolved target of the `log` link
+    // service/cgroup/<file>: resource settings written into the service's cgroup, in name
+    // order ("memory.max" -> "256M"). See units/README.md, section 5.
+    std::vector<std::pair<std::string, std::string>> cgroup_settings;
 };
 
 struct bundle_error {
@@ -34,6 +37,11 @@ struct bundle_error {
 std::expected<bundle_info, bundle_error> read_bundle(const std::string& dir,
                                                      const std::string& name,
                                                      const std::string& run_dir);
+
+// A cgroup v2 interface file a bundle may set: "<controller>.<setting>" in [a-z0-9_.], such as
+// memory.max or cpu.weight; never cgroup.* (the core files: membership, kill, freeze), which
+// are service-manager's own.
+bool valid_cgroup_setting(std::string_view name) noexcept;
 
 // Parses the text of a number file: decimal digits, optional surrounding whitespace.
 std::optional<std::uint64_t> parse_number(std::string_view text) noexcept;

@@ -127,6 +127,8 @@ request_result<void> manager::load(const std::string& name, const std::string& b
         s.bundle.config = bundle->config;
         s.bundle.notification_fd = bundle->notification_fd;
         s.bundle.log_bundle = bundle->log_bundle;
+        s.bundle.cgroup_settings = bundle->cgroup_settings;
+        apply_cgroup_settings(s);
         s.machine.set_config(bundle->config);
         plumb_log_links(s);
         return {};
@@ -167,8 +169,30 @@ request_result<manager::service*> manager::create_service(const std::string& nam
         if (s.inotify_wd >= 0) inotify_watches_[s.inotify_wd] = &s;
     }
     s.wall_since = wall_of(now());
+    apply_cgroup_settings(s);
     mark_dirty(s);
     return &s;
+}
+
+// A bundle's cgroup/ settings, into its cgroup (at load and reload, before anything runs
+// there). One the kernel refuses is reported and the service still runs, as under systemd: a
+// limit that cannot be made must not stop the boot.
+void manager::apply_cgroup_settings(const service& s) {
+    const auto& settings = s.bundle.cgroup_settings;
+    if (settings.empty()) return;
+    if (!s.tree.uses_cgroup()) {
+        log::warn("{}: cgroup/ settings not applied: no cgroups here (process groups)", s.name);
+        return;
+    }
+    for (const auto& [file, value] : settings) {
+        auto r = s.tree.write_setting(file, value);
+        if (r) continue;
+        std::string_view controller = std::string_view(file).substr(0, file.find('.'));
+        bool enabled = (" " + cgroups_->controllers() + " ").find(fmt::format(" {} ", controller)) !=
+                       std::string::npos;
+        log::warn("{}: unable to set {} to {}: {}{}", s.name, file, value, r.error().message(),
+                  enabled ? "" : fmt::format(" (services have no {} controller here)", controller));
+    }
 }
 
 void manager::mark_dirty(service& s) {

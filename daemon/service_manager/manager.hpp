@@ -108,6 +108,7 @@ class manager {
   private:
     request_result<service*> find(const std::string& name) const;
     request_result<service*> create_service(const std::string& name, bundle_info bundle);
+    void apply_cgroup_settings(const service& s);
     void watch_control(service& s);
     void on_control(service& s);
     void deliver(service& s, const event& ev);

@@ -76,7 +76,8 @@ result<void> manager::start(std::map<std::string, unique_fd> stored) {
         std::string why;
         cgroups_ = cgroup_root::probe(&why);
         if (cgroups_) {
-            log::info("process trees: cgroup v2 under {}", cgroups_->path());
+            log::info("process trees: cgroup v2 under {} (controllers: {})", cgroups_->path(),
+                      cgroups_->controllers().empty() ? "none" : cgroups_->controllers());
             inotify_ = unique_fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
             if (!inotify_) {
                 log::warn("unable to create an inotify instance: {}", errno_code().message());

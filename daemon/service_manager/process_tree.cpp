@@ -45,6 +45,23 @@ bool write_all(int fd, std::string_view s) {
     return ::write(fd, s.data(), s.size()) == static_cast<ssize_t>(s.size());
 }
 
+// Enables in `dir`/cgroup.subtree_control each controller of `dir`/cgroup.controllers that
+// services can be limited by; returns those enabled. A cgroup that holds processes and is not
+// the root refuses (EBUSY): then the services get none, and their settings are reported.
+std::string enable_controllers(const std::string& dir) {
+    std::string enabled;
+    auto available = read_text_file((dir + "/cgroup.controllers").c_str());
+    if (!available) return enabled;
+    unique_fd fd(::open((dir + "/cgroup.subtree_control").c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return enabled;
+    for (auto c : split_fields(*available)) {
+        if (c != "memory" && c != "pids" && c != "cpu" && c != "io") continue;
+        if (!write_all(fd.get(), "+" + std::string(c))) continue;
+        enabled += (enabled.empty() ? "" : " ") + std::string(c);
+    }
+    return enabled;
+}
+
 }  // namespace
 
 std::optional<cgroup_root> cgroup_root::probe(std::string* why_not) {
@@ -80,6 +97,10 @@ std::optional<cgroup_root> cgroup_root::probe(std::string* why_not) {
     if (!moved) return std::nullopt;
     cgroup_root r;
     r.path_ = base;
+    // From our own cgroup down to `services`, so that each service's cgroup has them.
+    if (!enable_controllers(*mount + (*own == "/" ? "" : *own)).empty()) {
+        r.controllers_ = enable_controllers(base);
+    }
     return r;
 }
 
@@ -93,6 +114,14 @@ result<process_tree> process_tree::in_cgroup(const cgroup_root& root, const std:
     if (!t.procs_) return fail();
     move_high(t.dir_);  // procs_ stays low: every spawn of the service hands it on
     return t;
+}
+
+result<void> process_tree::write_setting(const std::string& name,
+                                        std::string_view value) const noexcept {
+    if (!dir_) return std::unexpected(std::make_error_code(std::errc::not_supported));
+    unique_fd fd(::openat(dir_.get(), name.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd || !write_all(fd.get(), value)) return fail();
+    return {};
 }
 
 void process_tree::signal_all(int sig) const noexcept {

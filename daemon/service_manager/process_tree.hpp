@@ -30,9 +30,13 @@ class cgroup_root {
     // The directory that holds the per-service cgroups, if cgroup2 is usable here.
     static std::optional<cgroup_root> probe(std::string* why_not);
     const std::string& path() const noexcept { return path_; }
+    // The controllers the per-service cgroups have ("memory pids cpu io"), which decides the
+    // settings a bundle's cgroup/ may make; empty when none could be enabled.
+    const std::string& controllers() const noexcept { return controllers_; }
 
   private:
     std::string path_;
+    std::string controllers_;
 };
 
 class process_tree {
@@ -48,6 +52,9 @@ class process_tree {
     // pgroup mode: the group of the program spawned last.
     void set_group(pid_t pgid) noexcept { pgid_ = pgid; }
     pid_t group() const noexcept { return pgid_; }
+
+    // Writes `value` into the cgroup's interface file `name` (a bundle's cgroup/ setting).
+    result<void> write_setting(const std::string& name, std::string_view value) const noexcept;
 
     // Sends `sig` to every process of the tree (best effort; ESRCH is not an error).
     void signal_all(int sig) const noexcept;

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <ostream>
+#include <tuple>
+#include <vector>
 
 using namespace hw::svc;
 
@@ -107,4 +109,55 @@ TEST_CASE("a bundle without a service directory is its own service directory") {
     CHECK(!parse_duration("5ms"));
     CHECK(!parse_number("-1"));
     CHECK(!parse_number(""));
+}
+
+TEST_CASE("cgroup/ settings are read in name order, one trimmed line each") {
+    temp_bundle t;
+    t.file("run");
+    ::mkdir((t.root + "/b/service/cgroup").c_str(), 0755);
+    t.file("cgroup/pids.max", "8\n");
+    t.file("cgroup/memory.max", "256M");
+    t.file("cgroup/cpu.max", "50000 100000\n");
+    t.file("cgroup/.hidden", "ignored");
+    auto b = read_bundle(t.root + "/b", "b", "/run/x");
+    REQUIRE_MESSAGE(b, (b ? "" : b.error().message));
+    using setting = std::pair<std::string, std::string>;
+    CHECK(b->cgroup_settings == std::vector<setting>{
+                                    {"cpu.max", "50000 100000"},
+                                    {"memory.max", "256M"},
+                                    {"pids.max", "8"},
+                                });
+}
+
+TEST_CASE("cgroup/ refuses the core files, odd names and values that are not one line") {
+    for (auto [name, value, problem] : {
+             std::tuple{"cgroup.procs", "1", "cgroup/cgroup.procs: not a cgroup setting"},
+             std::tuple{"cgroup.kill", "1", "cgroup/cgroup.kill: not a cgroup setting"},
+             std::tuple{"Memory.max", "1", "cgroup/Memory.max: not a cgroup setting"},
+             std::tuple{"max", "1", "cgroup/max: not a cgroup setting"},
+             std::tuple{"memory.max", "", "cgroup/memory.max: not one line"},
+             std::tuple{"memory.max", "1\n2\n", "cgroup/memory.max: not one line"},
+         }) {
+        temp_bundle t;
+        t.file("run");
+        ::mkdir((t.root + "/b/service/cgroup").c_str(), 0755);
+        t.file(std::string("cgroup/") + name, value);
+        auto b = read_bundle(t.root + "/b", "b", "/run/x");
+        REQUIRE(!b);
+        CHECK_MESSAGE(b.error().message.starts_with(problem), b.error().message);
+    }
+}
+
+TEST_CASE("a cgroup setting is controller.setting and never a core cgroup.* file") {
+    CHECK(valid_cgroup_setting("memory.max"));
+    CHECK(valid_cgroup_setting("memory.swap.max"));
+    CHECK(valid_cgroup_setting("io.bfq.weight"));
+    CHECK(valid_cgroup_setting("hugetlb.2mb.max"));
+    CHECK(!valid_cgroup_setting("cgroup.procs"));
+    CHECK(!valid_cgroup_setting("cgroup.subtree_control"));
+    CHECK(!valid_cgroup_setting("memory"));
+    CHECK(!valid_cgroup_setting(".max"));
+    CHECK(!valid_cgroup_setting("memory."));
+    CHECK(!valid_cgroup_setting("../memory.max"));
+    CHECK(!valid_cgroup_setting("memory/max.x"));
 }

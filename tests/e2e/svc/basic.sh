@@ -24,4 +24,15 @@ $SMCTL start nosuch 2>&1 | grep -q "no such service" || fail "start of an unknow
 $SMCTL signal one '!' 2>&1 | grep -q "unknown control letter" || fail "bad letter"
 $SMCTL unload one
 $SMCTL status one 2>/dev/null && fail "still loaded after unload"
+# cgroup/ settings where there are no cgroups (process groups here): reported, and it runs.
+mkservice limited 'exec sleep 1000'
+mkdir "$B/limited/service/cgroup" && echo 3 > "$B/limited/service/cgroup/pids.max"
+load limited
+$SMCTL start limited
+wait_state ready 5000 limited
+# A core cgroup file is refused when the bundle is read, naming the file.
+mkservice sneaky 'exec sleep 1000'
+mkdir "$B/sneaky/service/cgroup" && echo 1 > "$B/sneaky/service/cgroup/cgroup.procs"
+load sneaky 2>&1 | grep -q "cgroup/cgroup.procs: not a cgroup setting" ||
+    fail "cgroup/cgroup.procs was not refused"
 say ok

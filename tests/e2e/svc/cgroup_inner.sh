@@ -3,7 +3,18 @@
 mkservice escaper "setsid sh -c 'sleep 1000 & echo \$! > $WORK/escaped'; exec sleep 1000"
 mkservice stubborn 'trap "" TERM; exec sleep 1000' timeout-stop=0.3
 mkservice notifier "setsid sh -c 'systemd-notify --ready --status=from-a-new-session' ; exec sleep 1000" sd_notify=
+mkservice limited 'exec sleep 1000'
+mkdir "$B/limited/service/cgroup" && echo 3 > "$B/limited/service/cgroup/pids.max"
 $SMCTL load-dir "$B"
+# Its setting is made where the pids controller reaches services (not in every scratch
+# cgroup: one that holds processes cannot hand controllers down); either way it runs.
+$SMCTL start limited
+wait_state ready 5000 limited
+if [ -e /sys/fs/cgroup/services/limited/pids.max ]; then
+    [ "$(cat /sys/fs/cgroup/services/limited/pids.max)" = 3 ] || fail "pids.max was not set"
+    say "limited: pids.max is 3"
+fi
+$SMCTL stop limited
 $SMCTL start escaper stubborn
 wait_state ready 5000 escaper stubborn
 grep -q '^0::/services/escaper$' /proc/$(field escaper pid)/cgroup ||

@@ -17,6 +17,19 @@ hw_check "hw-crash was restarted 4 times, its limit ($restarts)" [ "$restarts" =
 hw_check "hw-crash's last exit is its own (exited 3)" [ "$(hw_show hw-crash LastExit)" = "exited 3" ]
 hw_check "normal is still up" hw_up normal
 hw_check "multi-user (ordered after hw-crash) is still up" hw_up multi-user
+# hw-limited's cgroup/ settings are in its cgroup, and its pids.max held back its 10 children.
+cg=/sys/fs/cgroup/services/hw-limited
+hw_check "hw-limited is up" hw_wait_up hw-limited 10
+forked() { [ -e /run/hw-limited.forked ]; }
+for _ in $(seq 50); do forked && break; sleep 0.2; done
+hw_check "hw-limited tried its 10 children" forked
+hw_check "memory.max is hw-limited's 64M ($(cat $cg/memory.max))" [ "$(cat $cg/memory.max)" = 67108864 ]
+hw_check "pids.max is hw-limited's 6 ($(cat $cg/pids.max))" [ "$(cat $cg/pids.max)" = 6 ]
+procs=$(wc -l <$cg/cgroup.procs)
+within_limit() { [ "$procs" -ge 2 ] && [ "$procs" -le 6 ]; }
+hw_check "hw-limited runs some children, and at most 6 processes ($procs)" within_limit
+refused=$(sed -n 's/^max //p' $cg/pids.events)
+hw_check "the kernel refused hw-limited's forks past the limit ($refused)" [ "${refused:-0}" -ge 1 ]
 # The kernel gives init 4096 descriptors; PID 1 raises that for the fd store and the manager.
 nofile() { awk '/^Max open files/ {print $4 " " $5}' "/proc/$1/limits"; }
 hw_check "PID 1 may open 65536 descriptors ($(nofile 1))" [ "$(nofile 1)" = "65536 65536" ]
