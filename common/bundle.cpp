@@ -12,6 +12,17 @@ bool valid_bundle_name(std::string_view name) noexcept {
     return proto::valid_service_name(name);
 }
 
+bool valid_cgroup_setting(std::string_view name) noexcept {
+    auto dot = name.find('.');
+    if (dot == 0 || dot == std::string_view::npos || dot + 1 == name.size()) return false;
+    if (name.substr(0, dot) == "cgroup" || name.size() > 64) return false;
+    for (char c : name) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 std::vector<std::string> bundle_path::default_roots() {
     return {"/run/service-bundles", "/etc/service-bundles", "/usr/share/service-bundles"};
 }

@@ -52,6 +52,11 @@ struct bundle {
 // [A-Za-z0-9@._:+-], not starting with '.' or '-').
 bool valid_bundle_name(std::string_view name) noexcept;
 
+// A file of service/cgroup/ (a cgroup v2 interface file the bundle sets): "<controller>.
+// <setting>" in [a-z0-9_.], such as memory.max or cpu.weight; never cgroup.* (the core files:
+// membership, kill, freeze), which are the service-manager's own.
+bool valid_cgroup_setting(std::string_view name) noexcept;
+
 // The roots searched for bundles, each holding targets/ and services/.
 class bundle_path {
   public:

@@ -418,6 +418,21 @@ struct bundle_loader::impl {
             if (find_entry(entries, prog) && ::faccessat(svc_fd, prog, X_OK, 0) != 0)
                 report(svc_path + "/" + prog, fmt::format("not executable: {}", errno_text(errno)));
         }
+        if (find_entry(entries, "cgroup")) lint_cgroup_settings(svc_fd, svc_path + "/cgroup");
+    }
+
+    // service/cgroup/: names the service-manager would refuse to load.
+    void lint_cgroup_settings(int svc_fd, const std::string& path) {
+        unique_fd fd(::openat(svc_fd, "cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        std::vector<dir_entry> settings;
+        if (int err = fd ? list_dir(fd.get(), settings) : errno) {
+            report(path, fmt::format("unable to read: {}", errno_text(err)));
+            return;
+        }
+        for (const auto& e : settings) {
+            if (e.name.starts_with('.') || valid_cgroup_setting(e.name)) continue;
+            report(path + "/" + e.name, "not a cgroup setting (controller.setting, never cgroup.*)");
+        }
     }
 
     std::optional<std::chrono::milliseconds> read_timeout(int dirfd, const std::string& dir,

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "common/bundle.hpp"
 #include "common/unique_fd.hpp"
 
 namespace hw::svc {
@@ -107,17 +108,6 @@ std::expected<std::vector<std::pair<std::string, std::string>>, bundle_error> re
 }
 
 }  // namespace
-
-bool valid_cgroup_setting(std::string_view name) noexcept {
-    auto dot = name.find('.');
-    if (dot == 0 || dot == std::string_view::npos || dot + 1 == name.size()) return false;
-    if (name.substr(0, dot) == "cgroup" || name.size() > 64) return false;
-    for (char c : name) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
-        if (!ok) return false;
-    }
-    return true;
-}
 
 std::optional<std::uint64_t> parse_number(std::string_view text) noexcept {
     auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };

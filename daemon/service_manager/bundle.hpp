@@ -38,11 +38,6 @@ std::expected<bundle_info, bundle_error> read_bundle(const std::string& dir,
                                                      const std::string& name,
                                                      const std::string& run_dir);
 
-// A cgroup v2 interface file a bundle may set: "<controller>.<setting>" in [a-z0-9_.], such as
-// memory.max or cpu.weight; never cgroup.* (the core files: membership, kill, freeze), which
-// are service-manager's own.
-bool valid_cgroup_setting(std::string_view name) noexcept;
-
 // Parses the text of a number file: decimal digits, optional surrounding whitespace.
 std::optional<std::uint64_t> parse_number(std::string_view text) noexcept;
 // Parses a duration file: seconds, with an optional decimal fraction ("10", "0.25", "1.5"),

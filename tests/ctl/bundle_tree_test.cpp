@@ -153,10 +153,13 @@ TEST_CASE("every problem in a broken tree is reported with its file, and reading
     auto twins = problems_at(tree, "/twin");
     REQUIRE(twins.size() == 1);
     CHECK(twins[0].starts_with("name 'twin' is also the name of"));
+    CHECK(problems_at(tree, "/services/badcgroup/service/cgroup/cgroup.procs") ==
+          std::vector<std::string>{"not a cgroup setting (controller.setting, never cgroup.*)"});
+    CHECK(problems_at(tree, "/services/badcgroup/service/cgroup/memory.max").empty());
     // The readable bundle is there in spite of all that.
     CHECK(tree.relations.find("good"));
-    CHECK(tree.problems.size() == 10);
-    CHECK(std::count_if(tree.problems.begin(), tree.problems.end(), hw::is_problem) == 9);
+    CHECK(tree.problems.size() == 11);
+    CHECK(std::count_if(tree.problems.begin(), tree.problems.end(), hw::is_problem) == 10);
 }
 
 TEST_CASE("a dangling want is only a note; a dangling requirement is a missing bundle") {

@@ -84,10 +84,11 @@ has "cycle warning" "$err" "ordering cycle a -> b -> c -> a (-> means waits for)
 # --- check
 expect 0 "$SC" check
 HEARTWOOD_BUNDLE_PATH=$FIXTURES/broken expect 1 "$SC" check
-same "check broken: lines" 10 "$(echo "$out" | wc -l)"
+same "check broken: lines" 11 "$(echo "$out" | wc -l)"
 has "check broken" "$out" "note: $FIXTURES/broken/services/good/wants/nowhere: dangling link to ../../nowhere"
 has "check broken" "$out" "/services/badtimeout/service/timeout-start:1: not a number of seconds"
-has "check broken" "$err" "9 problems"
+has "check broken" "$out" "/services/badcgroup/service/cgroup/cgroup.procs: not a cgroup setting"
+has "check broken" "$err" "10 problems"
 # A want that leads nowhere (yet) is a note, not a problem; a requirement is.
 HEARTWOOD_BUNDLE_PATH=$FIXTURES/missing expect 1 "$SC" check
 has "check missing" "$out" "note: $FIXTURES/missing/services/app/wants/extras: dangling link to /run/service-bundles/targets/not-generated-yet: no such bundle (yet); ignored"

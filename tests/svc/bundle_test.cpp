@@ -1,4 +1,5 @@
 #include "daemon/service_manager/bundle.hpp"
+#include "common/bundle.hpp"
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <vector>
 
 using namespace hw::svc;
+using hw::valid_cgroup_setting;
 
 namespace {
 struct temp_bundle {
