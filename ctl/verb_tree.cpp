@@ -84,6 +84,11 @@ int verb_cat(context& ctx) {
             for (const auto& f : flags) joined += (joined.empty() ? "" : " ") + f;
             fmt::print("# flags: {}\n", joined);
         }
+        for (const auto& e : sorted_entries(svc + "/cgroup")) {
+            auto value = read_text_file((svc + "/cgroup/" + e).c_str(), 256);
+            auto lines = value ? split_lines(*value) : std::vector<std::string_view>{};
+            fmt::print("# cgroup/{}: {}\n", e, lines.empty() ? "" : lines.front());
+        }
         for (edge_kind k : all_edge_kinds) {
             std::string kind(edge_kind_name(k));
             if (k == edge_kind::log) {

@@ -89,6 +89,8 @@ has "check broken" "$out" "note: $FIXTURES/broken/services/good/wants/nowhere: d
 has "check broken" "$out" "/services/badtimeout/service/timeout-start:1: not a number of seconds"
 has "check broken" "$out" "/services/badcgroup/service/cgroup/cgroup.procs: not a cgroup setting"
 has "check broken" "$err" "10 problems"
+HEARTWOOD_BUNDLE_PATH=$FIXTURES/broken expect 0 "$SC" cat badcgroup
+has "cat shows cgroup settings" "$out" "# cgroup/memory.max: 64M"
 # A want that leads nowhere (yet) is a note, not a problem; a requirement is.
 HEARTWOOD_BUNDLE_PATH=$FIXTURES/missing expect 1 "$SC" check
 has "check missing" "$out" "note: $FIXTURES/missing/services/app/wants/extras: dangling link to /run/service-bundles/targets/not-generated-yet: no such bundle (yet); ignored"
