@@ -128,6 +128,42 @@ std::string json_string(std::string_view s) {
     return out + "\"";
 }
 
+// "memory 1.2M, tasks 5, cpu 0.03s" from the service's own cgroup (the cgroup of its main
+// process, when that is the service-manager's services/<name>); nullopt otherwise (process
+// groups, where the cgroup is the manager's and says nothing about the service).
+std::optional<std::string> cgroup_usage(std::string_view name, std::uint32_t pid) {
+    auto membership = read_text_file(fmt::format("/proc/{}/cgroup", pid).c_str());
+    if (!membership) return std::nullopt;
+    std::string_view path;
+    for (auto line : split_lines(*membership))
+        if (line.starts_with("0::")) path = line.substr(3);
+    if (!path.ends_with(fmt::format("/services/{}", name))) return std::nullopt;
+    std::string dir = fmt::format("/sys/fs/cgroup{}", path);
+    auto first_number = [&](const char* file, std::string_view key) -> std::optional<double> {
+        auto text = read_text_file((dir + "/" + file).c_str(), 4096);
+        if (!text) return std::nullopt;
+        auto fields = split_fields(*text);
+        for (std::size_t i = 0; i < fields.size(); ++i) {
+            bool here = key.empty() ? i == 0 : (fields[i] == key && ++i < fields.size());
+            double v = 0;
+            if (here && parse_number(fields[i], v)) return v;
+        }
+        return std::nullopt;
+    };
+    std::vector<std::string> parts;
+    if (auto m = first_number("memory.current", {})) {
+        parts.push_back(fmt::format("memory {:.1f}M", *m / (1024 * 1024)));
+    }
+    if (auto t = first_number("pids.current", {})) parts.push_back(fmt::format("tasks {:.0f}", *t));
+    if (auto u = first_number("cpu.stat", "usage_usec")) {
+        parts.push_back(fmt::format("cpu {:.2f}s", *u / 1e6));
+    }
+    if (parts.empty()) return std::nullopt;
+    std::string out = std::string(path) + ":";
+    for (const auto& p : parts) out += (out.ends_with(':') ? " " : ", ") + p;
+    return out;
+}
+
 }  // namespace
 
 int verb_status(context& ctx) {
@@ -162,6 +198,8 @@ int verb_status(context& ctx) {
                    s.ready && s.state != service_state::ready ? ", ready" : "",
                    wall_time(s.since_wall), ago(since));
         if (s.pid) fmt::print("  main pid:  {}\n", s.pid);
+        if (auto usage = s.pid ? cgroup_usage(t.name, s.pid) : std::nullopt)
+            fmt::print("  cgroup:    {}\n", *usage);
         if (s.last_wait_status) fmt::print("  last exit: {}\n", describe_wait_status(*s.last_wait_status));
         if (s.restarts) fmt::print("  restarts:  {}\n", s.restarts);
         if (!s.status_text.empty()) fmt::print("  status:    {}\n", s.status_text);

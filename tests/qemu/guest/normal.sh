@@ -30,6 +30,9 @@ within_limit() { [ "$procs" -ge 2 ] && [ "$procs" -le 6 ]; }
 hw_check "hw-limited runs some children, and at most 6 processes ($procs)" within_limit
 refused=$(sed -n 's/^max //p' $cg/pids.events)
 hw_check "the kernel refused hw-limited's forks past the limit ($refused)" [ "${refused:-0}" -ge 1 ]
+usage=$(system-control status hw-limited | sed -n 's/^  cgroup: *//p')
+usage_shown() { echo "$usage" | grep -q "^/services/hw-limited: memory [0-9.]*M, tasks $procs, cpu "; }
+hw_check "status shows hw-limited's cgroup usage ($usage)" usage_shown
 # The kernel gives init 4096 descriptors; PID 1 raises that for the fd store and the manager.
 nofile() { awk '/^Max open files/ {print $4 " " $5}' "/proc/$1/limits"; }
 hw_check "PID 1 may open 65536 descriptors ($(nofile 1))" [ "$(nofile 1)" = "65536 65536" ]
