@@ -99,10 +99,36 @@ std::string_view unused_reason(std::string_view key) {
     }};
     for (const auto& r : reasons)
         if (r.key == key) return r.why;
-    for (std::string_view p : {"Private", "Protect", "Restrict", "SystemCall", "Capability",
-                               "ReadWrite", "ReadOnly", "Inaccessible", "Dynamic"})
+    for (std::string_view p : {"Private",
+                               "Protect",
+                               "Restrict",
+                               "SystemCall",
+                               "Capability",
+                               "AmbientCapabilities",
+                               "ReadWrite",
+                               "ReadOnly",
+                               "Inaccessible",
+                               "Dynamic",
+                               "MemoryDenyWriteExecute",
+                               "LockPersonality",
+                               "IPAddress",
+                               "RootDirectory",
+                               "RootImage",
+                               "BindPaths",
+                               "BindReadOnlyPaths",
+                               "TemporaryFileSystem",
+                               "NoExecPaths",
+                               "ExecPaths",
+                               "DevicePolicy",
+                               "DeviceAllow",
+                               "SecureBits",
+                               "KeyringMode",
+                               "RemoveIPC",
+                               "MountFlags"})
         if (key.starts_with(p)) return "sandboxing is not converted";
-    for (std::string_view p : {"CPU", "Memory", "Tasks", "IO", "Slice", "Delegate"})
+    for (std::string_view p :
+         {"CPUQuota", "CPUWeight", "CPUShares", "CPUAccounting", "Memory", "Tasks", "IOWeight",
+          "IOAccounting", "IODevice", "IORead", "IOWrite", "Slice", "Delegate"})
         if (key.starts_with(p)) return "resource control is not converted";
     return {};
 }
@@ -201,6 +227,7 @@ conversion converter::convert() {
     report_unused();
     std::sort(out_.links.begin(), out_.links.end());
     out_.links.erase(std::unique(out_.links.begin(), out_.links.end()), out_.links.end());
+    sort_problems();
     bool errors = std::any_of(problems_.begin(), problems_.end(), [](const diagnostic& d) {
         return d.severity == diagnostic::level::error;
     });
@@ -489,6 +516,18 @@ void converter::default_dependencies(bool is_target) {
     add_link("requires", {"sysinit", true});
     add_link("after", {"sysinit", true});
     add_link("after", {"basic", true});
+}
+
+// In the order of the files (the unit's, then its drop-ins'), then of lines.
+void converter::sort_problems() {
+    std::vector<std::string> files = {unit_.path};
+    for (const auto& a : unit_.assignments)
+        if (std::find(files.begin(), files.end(), a.file) == files.end()) files.push_back(a.file);
+    auto rank = [&](const diagnostic& d) {
+        return std::pair(std::find(files.begin(), files.end(), d.file) - files.begin(), d.line);
+    };
+    std::stable_sort(problems_.begin(), problems_.end(),
+                     [&](const diagnostic& a, const diagnostic& b) { return rank(a) < rank(b); });
 }
 
 void converter::add_link(std::string dir, bundle_ref to) {

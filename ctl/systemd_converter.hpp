@@ -61,6 +61,7 @@ class converter {
     void default_dependencies(bool is_target);
     void add_link(std::string dir, bundle_ref to);
     void report_unused();
+    void sort_problems();
     std::optional<bool> boolean(std::string_view section, std::string_view key);
     std::optional<microseconds> timespan(const assignment* at);
 
@@ -74,6 +75,11 @@ class converter {
     std::optional<std::string> working_directory_line();
     std::optional<std::string> limits_line();
     std::vector<std::string> process_lines();
+    std::vector<std::string> scheduling_lines();
+    std::optional<std::string> io_scheduling_line();
+    std::optional<std::string> cpu_scheduling_line();
+    std::optional<std::string> cpu_affinity_line();
+    std::optional<unsigned> number(const assignment& a, unsigned low, unsigned high);
     std::optional<std::string> output_line();
     void collect_user();
     void collect_directories();
@@ -117,6 +123,5 @@ class converter {
 
 // A whole decimal number (at most 9 digits).
 bool parse_count(std::string_view text, unsigned& out);
-
 
 }  // namespace hw::ctl::systemd

@@ -407,6 +407,7 @@ std::vector<std::string> converter::setup_lines() {
     }
     if (auto l = limits_line()) lines.push_back(*l);
     append(lines, process_lines());
+    append(lines, scheduling_lines());
     if (const assignment* in = set_.last("Service", "StandardInput"); in && in->value != "null")
         unused(*in, "standard input is /dev/null");
     if (auto o = output_line()) lines.push_back(*o);
@@ -465,7 +466,8 @@ std::vector<std::string> converter::process_lines() {
     };
     static constexpr std::array<range, 2> ranges = {{
         {"Nice", -20, 19, "renice -n {} -p $$ >/dev/null"},
-        {"OOMScoreAdjust", -1000, 1000, "echo {} >/proc/self/oom_score_adj"},
+        // As systemd: a container may refuse it, which is no failure.
+        {"OOMScoreAdjust", -1000, 1000, "echo {} 2>/dev/null >/proc/self/oom_score_adj || :"},
     }};
     for (const auto& r : ranges) {
         const assignment* a = set_.last("Service", r.key);
@@ -482,6 +484,72 @@ std::vector<std::string> converter::process_lines() {
             lines.push_back(fmt::format(fmt::runtime(r.line), value));
     }
     return lines;
+}
+
+// IOScheduling...=, CPUScheduling...=, CPUAffinity=: util-linux's ionice, chrt and taskset on
+// the script's own process, which the commands inherit.
+std::vector<std::string> converter::scheduling_lines() {
+    std::vector<std::string> lines;
+    for (auto line : {io_scheduling_line(), cpu_scheduling_line(), cpu_affinity_line()})
+        if (line) lines.push_back(std::move(*line));
+    return lines;
+}
+
+std::optional<unsigned> converter::number(const assignment& a, unsigned low, unsigned high) {
+    unsigned n = 0;
+    if (parse_count(a.value, n) && n >= low && n <= high) return n;
+    error(a, fmt::format("{}={}: not a number from {} to {}", a.key, a.value, low, high));
+    return std::nullopt;
+}
+
+std::optional<std::string> converter::io_scheduling_line() {
+    static constexpr std::array<std::string_view, 4> classes = {"none", "realtime", "best-effort",
+                                                                "idle"};
+    const assignment* c = set_.last("Service", "IOSchedulingClass");
+    const assignment* priority = set_.last("Service", "IOSchedulingPriority");
+    if (!c && !priority) return std::nullopt;
+    auto found = c ? std::find(classes.begin(), classes.end(), c->value) : classes.begin() + 2;
+    if (found == classes.end()) {
+        error(*c, fmt::format("IOSchedulingClass={}: not a class", c->value));
+        return std::nullopt;
+    }
+    auto index = found - classes.begin();
+    auto n = priority ? number(*priority, 0, 7) : std::nullopt;
+    if (index == 3 || !n) return fmt::format("ionice -c {} -p $$", index);  // idle: no priority
+    return fmt::format("ionice -c {} -n {} -p $$", index, *n);
+}
+
+std::optional<std::string> converter::cpu_scheduling_line() {
+    static constexpr std::array<std::string_view, 5> policies = {"other", "batch", "idle", "fifo",
+                                                                 "rr"};
+    const assignment* policy = set_.last("Service", "CPUSchedulingPolicy");
+    const assignment* priority = set_.last("Service", "CPUSchedulingPriority");
+    bool reset = boolean("Service", "CPUSchedulingResetOnFork").value_or(false);
+    if (!policy) {
+        if (priority) unused(*priority, "it means nothing without CPUSchedulingPolicy=");
+        return std::nullopt;
+    }
+    if (std::find(policies.begin(), policies.end(), policy->value) == policies.end()) {
+        error(*policy, fmt::format("CPUSchedulingPolicy={}: not a policy", policy->value));
+        return std::nullopt;
+    }
+    bool realtime = policy->value == "fifo" || policy->value == "rr";
+    auto n = priority && realtime ? number(*priority, 1, 99) : std::optional(realtime ? 1u : 0u);
+    if (!n) return std::nullopt;
+    return fmt::format("chrt{} --{} -p {} $$", reset ? " -R" : "", policy->value, *n);
+}
+
+std::optional<std::string> converter::cpu_affinity_line() {
+    std::string cpus;
+    for (const assignment* a : set_.list("Service", "CPUAffinity")) {
+        for (const auto& w : split_words(a->value).value_or(std::vector<std::string>{})) {
+            if (w.find_first_not_of("0123456789-,") != std::string::npos)
+                error(*a, fmt::format("CPUAffinity=: '{}' is not a list of CPUs", w));
+            cpus += (cpus.empty() ? "" : ",") + w;
+        }
+    }
+    if (cpus.empty()) return std::nullopt;
+    return fmt::format("taskset -pc {} $$ >/dev/null", cpus);
 }
 
 // StandardOutput=, StandardError=: the system log (journal, syslog, kmsg: heartwood's default),
@@ -574,7 +642,7 @@ std::optional<std::string> converter::condition_test(const assignment& at, std::
         std::string text = check == "PathExistsGlob" ? glob_text(*path) : render(*path);
         return fmt::format(fmt::runtime(c.test), text);
     }
-    unused(at);
+    unused(at, "not checked: ctl/README.md lists the conditions that are");
     return std::nullopt;
 }
 

@@ -51,7 +51,8 @@ std::string real_path(const std::string& path) {
 // The file of the unit at `path` (for an instance without a file of its own, its template's,
 // beside it) and its drop-ins: *.conf in X.d/ and, for an instance, in the template's X@.d/ (a
 // file of the instance's directory hides the template's of that name), by file name.
-std::expected<unit_files, std::string> find_unit_files(const std::string& path) {
+std::expected<unit_files, std::string> find_unit_files(const std::string& given) {
+    std::string path = std::filesystem::absolute(given).lexically_normal().string();
     std::string dir = dir_of(path), base = base_of(path);
     auto name = parse_unit_name(base);
     std::string template_base;

@@ -361,7 +361,7 @@ TEST_CASE("UMask=, Nice=, OOMScoreAdjust=, Limit...=") {
     std::string run = file(b, "service/run");
     CHECK(contains(run, "\numask 0027\n"));
     CHECK(contains(run, "\nrenice -n -5 -p $$ >/dev/null\n"));
-    CHECK(contains(run, "\necho -900 >/proc/self/oom_score_adj\n"));
+    CHECK(contains(run, "\necho -900 2>/dev/null >/proc/self/oom_score_adj || :\n"));
     CHECK(contains(run,
                    "\nprlimit --pid $$ --cpu=60:60 --fsize=1073741824:1073741824 "
                    "--core=unlimited:unlimited --nofile=1024:524288 --nice=15:15\n"));
@@ -370,6 +370,23 @@ TEST_CASE("UMask=, Nice=, OOMScoreAdjust=, Limit...=") {
     CHECK(has_problem(bad, 3, "Nice=40", hw::diagnostic::level::error));
     CHECK(has_problem(bad, 4, "UMask=999", hw::diagnostic::level::error));
     CHECK(has_problem(bad, 5, "LimitNOFILE=lots", hw::diagnostic::level::error));
+}
+
+TEST_CASE("IOScheduling...=, CPUScheduling...=, CPUAffinity=: ionice, chrt, taskset") {
+    auto b = made("[Service]\nIOSchedulingClass=best-effort\nIOSchedulingPriority=7\n"
+                  "CPUSchedulingPolicy=fifo\nCPUSchedulingPriority=10\n"
+                  "CPUSchedulingResetOnFork=yes\nCPUAffinity=0 2-3\nExecStart=/bin/d\n");
+    std::string run = file(b, "service/run");
+    CHECK(contains(run, "\nionice -c 2 -n 7 -p $$\n"));
+    CHECK(contains(run, "\nchrt -R --fifo -p 10 $$\n"));
+    CHECK(contains(run, "\ntaskset -pc 0,2-3 $$ >/dev/null\n"));
+    auto idle = made("[Service]\nIOSchedulingClass=idle\nCPUSchedulingPolicy=idle\n"
+                     "ExecStart=/bin/d\n");
+    CHECK(contains(file(idle, "service/run"), "\nionice -c 3 -p $$\nchrt --idle -p 0 $$\n"));
+    auto bad = convert("[Service]\nIOSchedulingClass=fast\nCPUSchedulingPolicy=fifo\n"
+                       "CPUSchedulingPriority=100\nExecStart=/bin/d\n");
+    CHECK(has_problem(bad, 2, "not a class", hw::diagnostic::level::error));
+    CHECK(has_problem(bad, 4, "not a number from 1 to 99", hw::diagnostic::level::error));
 }
 
 TEST_CASE("StandardOutput=, StandardError=: the system log by default, files, null") {
