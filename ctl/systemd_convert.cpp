@@ -403,10 +403,11 @@ std::string converter::restart_program(std::string_view policy, microseconds del
         }
         body.push_back(delay.count() > 0 ? "exec sleep " + seconds_text(delay) : "exit 0");
     }
-    body.insert(
-        body.begin(),
-        "# Whether run runs again: $1 $2 $3 are \"exit N\" or \"CLASS SIGNAL N\"; exit 0: yes.");
-    return script(fmt::format("Restart={}", policy), body);
+    body.insert(body.begin(),
+                fmt::format("# Restart={}: whether run runs again. $1 $2 $3 are \"exit "
+                            "N\" or \"CLASS SIGNAL N\"; exit 0 means yes.",
+                            policy));
+    return script("restart", body);
 }
 
 // The values of `key` (exit codes and signal names) as case patterns: "exit N", "signal N".

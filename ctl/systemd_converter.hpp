@@ -90,7 +90,7 @@ class converter {
                                          std::string_view outcome, std::string_view why) const;
     std::optional<shell_word> word(const assignment& at, std::string_view text);
     std::string command_text(const located_command& c, bool last, bool as_user) const;
-    std::string script(std::string_view what, const std::vector<std::string>& body) const;
+    std::string script(std::string_view program, const std::vector<std::string>& body) const;
 
     // Diagnostics, with the file and line of `at`.
     void error(const assignment& at, std::string message);

@@ -228,7 +228,7 @@ void converter::programs(const std::vector<located_command>& start,
     for (std::size_t i = 0; i < start.size(); ++i)
         run.push_back(command_text(start[i], i + 1 == start.size(), true));
     if (start.empty()) run.push_back("exit 0  # no ExecStart=: nothing to do");
-    out_.files.push_back({"service/run", script("ExecStart=", run), true});
+    out_.files.push_back({"service/run", script("run", run), true});
 
     if (!asserts.empty() || !pre.empty() || !directories_.empty()) {
         auto body = check_lines(asserts, "exit 1", "not starting");
@@ -241,7 +241,7 @@ void converter::programs(const std::vector<located_command>& start,
         }
         if (!pre.empty()) append(body, setup);
         for (const auto& c : pre) body.push_back(command_text(c, false, pre_post_as_user));
-        out_.files.push_back({"service/start", script("ExecStartPre=", body), true});
+        out_.files.push_back({"service/start", script("start", body), true});
     }
 
     std::string removed;
@@ -255,7 +255,7 @@ void converter::programs(const std::vector<located_command>& start,
             append(body, setup);
         }
         for (const auto& c : post) body.push_back(command_text(c, false, pre_post_as_user));
-        out_.files.push_back({"service/stop", script("ExecStopPost=", body), true});
+        out_.files.push_back({"service/stop", script("stop", body), true});
     }
     if (env_reader_)
         out_.files.push_back({"service/environment-file.awk", std::string(environment_reader)});
@@ -685,15 +685,17 @@ std::string converter::command_text(const located_command& c, bool last, bool as
     return last ? "exec " + text : text;
 }
 
-std::string converter::script(std::string_view what, const std::vector<std::string>& body) const {
+std::string converter::script(std::string_view program,
+                              const std::vector<std::string>& body) const {
     std::string text = "#!/bin/sh\n";
     const assignment* description = nullptr;
     for (const auto& a : unit_.assignments)
         if (a.section == "Unit" && a.key == "Description") description = &a;
-    text += description ? fmt::format("# {}: {}\n", out_.self.name, description->value)
-                        : fmt::format("# {}\n", out_.self.name);
-    text += fmt::format("# {} of {}, converted by system-control convert-systemd-units.\n", what,
-                        unit_.path);
+    auto expanded = description ? spec_.expand_text(description->value) : std::string();
+    text += expanded && !expanded->empty() ? fmt::format("# {}: {}\n", out_.self.name, *expanded)
+                                           : fmt::format("# {}\n", out_.self.name);
+    text += fmt::format("# The {} program for {}, by system-control convert-systemd-units.\n",
+                        program, unit_.path);
     text += "set -e\n";
     for (const auto& line : body) text += line + "\n";
     return text;

@@ -77,14 +77,20 @@ std::expected<unit_files, std::string> find_unit_files(const std::string& given)
     return f;
 }
 
-// systemd's masked units: empty files and links to /dev/null.
-bool masked(const std::string& path) {
+// Why the unit at `path` is not one to convert: masked (an empty file, a link to /dev/null),
+// or an alias (a link to another unit file); "" if it is.
+std::string skipped(const std::string& path) {
     struct stat st;
-    return real_path(path) == "/dev/null" || (::stat(path.c_str(), &st) == 0 && st.st_size == 0);
+    std::string target = real_path(path);
+    if (target == "/dev/null" || (::stat(path.c_str(), &st) == 0 && st.st_size == 0))
+        return "masked (empty, or a link to /dev/null): not converted";
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode) && base_of(target) != base_of(path))
+        return fmt::format("an alias of {}: not converted (convert that one)", base_of(target));
+    return {};
 }
 
 struct tally {
-    unsigned clean = 0, warned = 0, failed = 0;
+    unsigned clean = 0, warned = 0, skipped = 0, failed = 0;
 };
 
 class unit_converter {
@@ -120,11 +126,9 @@ int unit_converter::convert(const std::string& path, tally& count) {
         report_error(ctx_, fmt::format("{}: {}", path, files.error()));
         return ++count.failed, exit_code::no;
     }
-    if (masked(files->unit)) {
-        report_warning(ctx_, fmt::format("{}: masked (empty, or a link to /dev/null): not "
-                                         "converted",
-                                         files->unit));
-        return ++count.warned, exit_code::ok;
+    if (auto why = skipped(files->unit); !why.empty()) {
+        report_warning(ctx_, fmt::format("{}: {}", files->unit, why));
+        return ++count.skipped, exit_code::ok;
     }
     unit_source source{base_of(path), files->unit, {}};
     diagnostics problems;
@@ -198,8 +202,10 @@ int verb_convert_systemd_units(context& ctx) {
     int status = exit_code::ok;
     for (const auto& path : ctx.cl.args) status = std::max(status, converter.convert(path, count));
     if (ctx.cl.args.size() > 1 && !ctx.quiet)
-        fmt::print(stderr, "{}: {} units: {} converted cleanly, {} with warnings, {} failed\n",
-                   ctx.program, ctx.cl.args.size(), count.clean, count.warned, count.failed);
+        fmt::print(stderr,
+                   "{}: {} units: {} converted cleanly, {} with warnings, {} skipped, {} failed\n",
+                   ctx.program, ctx.cl.args.size(), count.clean, count.warned, count.skipped,
+                   count.failed);
     return status;
 }
 
