@@ -12,27 +12,14 @@
 #include <ostream>
 #include <sstream>
 
+#include "scratch.hpp"
+
 using namespace hw::ctl::systemd;
 
 namespace {
 
-struct scratch {
-    std::string dir;
-    scratch() {
-        char tmpl[] = "/tmp/hw-writer-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl));
-        dir = tmpl;
-    }
-    ~scratch() { std::system(("rm -rf " + dir).c_str()); }
-    std::string link(const std::string& rel) const {
-        char buf[PATH_MAX];
-        ssize_t n = ::readlink((dir + "/" + rel).c_str(), buf, sizeof buf);
-        return n < 0 ? std::string() : std::string(buf, static_cast<std::size_t>(n));
-    }
-    bool exists(const std::string& rel) const {
-        struct stat st;
-        return ::lstat((dir + "/" + rel).c_str(), &st) == 0;
-    }
+struct scratch : hw::test::scratch_dir {
+    scratch() : scratch_dir("hw-writer") {}
     unsigned mode(const std::string& rel) const {
         struct stat st;
         REQUIRE(::lstat((dir + "/" + rel).c_str(), &st) == 0);

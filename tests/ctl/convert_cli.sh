@@ -7,24 +7,13 @@
 set -u
 T=$(mktemp -d /tmp/hw-convert-cli.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-failures=0
-fail() { echo "convert: FAIL: $*" >&2; failures=$((failures + 1)); }
+NAME=convert
+source "$(dirname "$0")/cli_lib.sh"
 U=$FIXTURES/systemd
 cp -a "$UNITS" "$T/usr"
 export HEARTWOOD_BUNDLE_PATH=$T/etc:$T/usr
 export HEARTWOOD_PRESET_PATH=$T/presets
 
-expect() { # expect STATUS COMMAND...: stdout in $out, stderr in $err
-    want=$1
-    shift
-    "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    out=$(cat "$T/out")
-    err=$(cat "$T/err")
-    [ "$got" = "$want" ] || fail "$* exited $got, not $want (stderr: $err)"
-}
-has() { case $2 in *"$3"*) ;; *) fail "$1: no '$3' in: $2" ;; esac }
-hasnt() { case $2 in *"$3"*) fail "$1: '$3' in: $2" ;; esac }
 link_is() { # link_is PATH TEXT
     [ "$(readlink "$1")" = "$2" ] || fail "$1 -> '$(readlink "$1")', not '$2'"
 }
@@ -143,5 +132,4 @@ if [ -n "$root_tar" ] && [ -r "$root_tar" ]; then
     fi
 fi
 
-[ "$failures" = 0 ] || { echo "convert: $failures failures" >&2; exit 1; }
-echo "convert: ok"
+cli_done
