@@ -1,7 +1,8 @@
 // systemd_converter: the converter behind convert_unit() (systemd_convert.hpp), shared by its
-// two files: systemd_convert.cpp (the service's life cycle, relationships, the restart
-// decision) and systemd_programs.cpp (the start, run and stop programs: environment, working
-// directory, limits, user, output, conditions, commands). One object converts one unit.
+// three files: systemd_convert.cpp (the service's life cycle, relationships, the restart
+// decision), systemd_programs.cpp (the start, run and stop programs: environment, working
+// directory, limits, user, output, commands) and systemd_conditions.cpp (Condition...=,
+// Assert...=). One object converts one unit.
 #pragma once
 
 #include <chrono>
@@ -65,7 +66,7 @@ class converter {
     std::optional<bool> boolean(std::string_view section, std::string_view key);
     std::optional<microseconds> timespan(const assignment* at);
 
-    // systemd_programs.cpp: the programs.
+    // systemd_programs.cpp and systemd_conditions.cpp: the programs.
     void programs(const std::vector<located_command>& start,
                   const std::vector<condition_check>& conditions);
     std::vector<located_command> commands(std::string_view key);

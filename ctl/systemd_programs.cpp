@@ -1,5 +1,6 @@
 // The programs of a converted service (see systemd_converter.hpp): each is a POSIX sh script
-// that says `set -e`, checks what it must (Condition...= in run, Assert...= in start), sets up
+// that says `set -e`, checks what it must (Condition...= in run, Assert...= in start: see
+// systemd_conditions.cpp), sets up
 // the environment, the working directory, limits and output as systemd would for every command,
 // then runs the commands: run the ExecStart= ones (exec'ing the last, so that it is the main
 // process), start the ExecStartPre= ones, stop the ExecStopPost= ones.
@@ -160,32 +161,6 @@ std::optional<std::string> limit_value(std::string_view text, limit_unit unit) {
         }
     }
     return std::nullopt;
-}
-
-// The test that succeeds when `test` fails.
-std::string negated(std::string_view test) {
-    if (test.starts_with("! ")) return std::string(test.substr(2));
-    bool compound =
-        test.find(" && ") != std::string_view::npos || test.find(" || ") != std::string_view::npos;
-    return compound ? fmt::format("! {{ {}; }}", test) : fmt::format("! {}", test);
-}
-
-// The word as a pattern for sh to expand: glob characters bare, everything else quoted.
-std::string glob_text(const shell_word& w) {
-    std::string out;
-    for (const auto& p : w.pieces) {
-        if (p.what != shell_word::kind::text) {
-            out += render(shell_word{{p}});
-            continue;
-        }
-        for (char c : p.value) {
-            if (std::string_view("*?[]").find(c) != std::string_view::npos)
-                out += c;
-            else
-                out += sh_quote(std::string(1, c));
-        }
-    }
-    return out;
 }
 
 bool plain_path(std::string_view path) {
@@ -582,91 +557,6 @@ std::optional<std::string> converter::output_line() {
     if (e.empty() && !o.empty() && (!err || err->value == "inherit")) e = "2>&1";
     if (o.empty() && e.empty()) return std::nullopt;
     return fmt::format("exec {}", o.empty() ? e : e.empty() ? o : o + " " + e);
-}
-
-std::vector<condition_check> converter::checks(std::string_view kind) {
-    std::vector<condition_check> out;
-    for (const assignment* a : set_.with_prefix("Unit", kind)) {
-        if (a->value.empty()) {  // resets every check before it
-            out.clear();
-            continue;
-        }
-        std::string_view v = a->value;
-        bool trigger = v.starts_with('|');
-        if (trigger) v.remove_prefix(1);
-        bool negate = v.starts_with('!');
-        if (negate) v.remove_prefix(1);
-        auto test = condition_test(*a, std::string_view(a->key).substr(kind.size()), v);
-        if (test)
-            out.push_back({negate ? negated(*test) : *test, a->key + "=" + a->value, trigger});
-    }
-    return out;
-}
-
-std::optional<std::string> converter::condition_test(const assignment& at, std::string_view check,
-                                                     std::string_view arg) {
-    if (check == "Virtualization") {
-        if (arg == "container") return "[ -e /run/system-manager/container ]";
-        unused(at, "only container and !container are converted");
-        return std::nullopt;
-    }
-    if (check == "KernelCommandLine") {
-        std::string word(arg), pattern = "*" + sh_quote(" " + word + " ") + "*";
-        if (word.find('=') == std::string::npos)
-            pattern += " | *" + sh_quote(" " + word + "=") + "*";
-        return fmt::format("case \" $(cat /proc/cmdline) \" in {}) true ;; *) false ;; esac",
-                           pattern);
-    }
-    struct path_check {
-        std::string_view name, test;  // {0}: the path
-    };
-    static constexpr std::array<path_check, 9> path_checks = {{
-        {"PathExists", "[ -e {0} ]"},
-        {"PathExistsGlob", "(set +f; for p in {0}; do [ -e \"$p\" ] && exit 0; done; exit 1)"},
-        {"PathIsDirectory", "[ -d {0} ]"},
-        {"PathIsSymbolicLink", "[ -L {0} ]"},
-        {"PathIsMountPoint", "mountpoint -q {0}"},
-        {"PathIsReadWrite", "findmnt -rno OPTIONS --target {0} | grep -q '^rw'"},
-        {"DirectoryNotEmpty", "[ -d {0} ] && [ -n \"$(ls -A {0})\" ]"},
-        {"FileNotEmpty", "[ -f {0} ] && [ -s {0} ]"},
-        {"FileIsExecutable", "[ -f {0} ] && [ -x {0} ]"},
-    }};
-    for (const auto& c : path_checks) {
-        if (c.name != check) continue;
-        auto path = word(at, arg);
-        if (!path) return std::nullopt;
-        if (path->pieces.empty() || !path->pieces[0].value.starts_with('/')) {
-            error(at, fmt::format("{}={}: not an absolute path", at.key, at.value));
-            return std::nullopt;
-        }
-        std::string text = check == "PathExistsGlob" ? glob_text(*path) : render(*path);
-        return fmt::format(fmt::runtime(c.test), text);
-    }
-    unused(at, "not checked: ctl/README.md lists the conditions that are");
-    return std::nullopt;
-}
-
-std::vector<std::string> converter::check_lines(const std::vector<condition_check>& checks,
-                                                std::string_view outcome,
-                                                std::string_view why) const {
-    std::vector<std::string> lines;
-    std::string tests, texts;
-    for (const auto& c : checks) {
-        if (c.trigger) {
-            tests += (tests.empty() ? "" : " || ") + c.test;
-            texts += (texts.empty() ? "" : ", ") + c.text;
-            continue;
-        }
-        std::string message = fmt::format("{}: {} does not hold: {}", out_.self.name, c.text, why);
-        lines.push_back(fmt::format("if {}; then echo {}; {}; fi", negated(c.test),
-                                    sh_quote(message), outcome));
-    }
-    if (!tests.empty()) {
-        std::string message = fmt::format("{}: none of {} holds: {}", out_.self.name, texts, why);
-        lines.push_back(
-            fmt::format("if ! {{ {}; }}; then echo {}; {}; fi", tests, sh_quote(message), outcome));
-    }
-    return lines;
 }
 
 std::optional<shell_word> converter::word(const assignment& at, std::string_view text) {

@@ -246,32 +246,22 @@ std::expected<std::vector<std::string>, std::string> split_words(std::string_vie
     char quote = 0;
     for (std::size_t i = 0; i < text.size();) {
         char c = text[i];
-        if (quote) {
-            if (c == quote) {
-                quote = 0;
-                ++i;
-            } else if (c == '\\') {
-                i += decode_escape(text, i, word);
-            } else {
-                word += c;
-                ++i;
-            }
-        } else if (blanks.find(c) != std::string_view::npos) {
+        if (!quote && blanks.find(c) != std::string_view::npos) {
             if (in_word) words.push_back(std::move(word));
             word.clear();
             in_word = false;
             ++i;
+            continue;
+        }
+        in_word = true;
+        if (quote ? c == quote : (c == '\'' || c == '"')) {
+            quote = quote ? 0 : c;
+            ++i;
+        } else if (c == '\\') {
+            i += decode_escape(text, i, word);
         } else {
-            in_word = true;
-            if (c == '\'' || c == '"') {
-                quote = c;
-                ++i;
-            } else if (c == '\\') {
-                i += decode_escape(text, i, word);
-            } else {
-                word += c;
-                ++i;
-            }
+            word += c;
+            ++i;
         }
     }
     if (quote) return std::unexpected(fmt::format("no closing {} quote", quote));
