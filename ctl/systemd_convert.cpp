@@ -330,6 +330,9 @@ void converter::restart_policy(readiness ready, bool oneshot,
     if (std::find(restart_policies.begin(), restart_policies.end(), policy) ==
         restart_policies.end())
         return error(*r, fmt::format("Restart={}: not a restart policy", policy));
+    if (oneshot && (policy == "always" || policy == "on-success"))
+        return error(*r,
+                     fmt::format("Restart={} with Type=oneshot: systemd refuses it too", policy));
     const assignment* delay_at = set_.last("Service", "RestartSec");
     auto delay = delay_at ? timespan(delay_at) : std::optional(microseconds(100'000));
     if (!delay) return;

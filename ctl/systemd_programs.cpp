@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 
 #include "systemd_converter.hpp"
 
@@ -117,18 +118,19 @@ constexpr std::array<limit_kind, 16> limit_kinds = {{
     {"LimitRTTIME", "rttime", limit_unit::usec},
 }};
 
-// "1024", "64K", "1G" (powers of 1024, as systemd reads sizes).
-std::optional<std::uint64_t> parse_size(std::string_view text) {
-    std::size_t digits = text.find_first_not_of("0123456789");
-    std::string_view number = text.substr(0, digits);
-    std::string_view suffix = digits == std::string_view::npos ? "" : text.substr(digits);
-    unsigned value = 0;
-    if (!parse_count(number, value)) return std::nullopt;
-    constexpr std::string_view suffixes = "KMGTPE";
+// "1024", "64K", "1G" (powers of 1024, as systemd reads sizes); `sizes`: without a suffix only.
+std::optional<std::uint64_t> parse_size(std::string_view text, bool sizes = true) {
+    std::uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    std::string_view suffix(end, static_cast<std::size_t>(text.data() + text.size() - end));
+    if (ec != std::errc() || end == text.data()) return std::nullopt;
     if (suffix.empty()) return value;
+    constexpr std::string_view suffixes = "KMGTPE";
     auto power = suffixes.find(suffix);
-    if (suffix.size() != 1 || power == std::string_view::npos) return std::nullopt;
-    return static_cast<std::uint64_t>(value) << (10 * (power + 1));
+    if (!sizes || suffix.size() != 1 || power == std::string_view::npos) return std::nullopt;
+    unsigned shift = 10 * static_cast<unsigned>(power + 1);
+    if (value > (~std::uint64_t(0) >> shift)) return std::nullopt;
+    return value << shift;
 }
 
 // One side (soft or hard) of a Limit...= value, as prlimit(1) takes it.
@@ -138,10 +140,8 @@ std::optional<std::string> limit_value(std::string_view text, limit_unit unit) {
     unsigned n = 0;
     switch (unit) {
         case limit_unit::count:
-            if (parse_count(text, n)) return std::to_string(n);
-            return std::nullopt;
         case limit_unit::bytes:
-            if (auto size = parse_size(text)) return std::to_string(*size);
+            if (auto v = parse_size(text, unit == limit_unit::bytes)) return std::to_string(*v);
             return std::nullopt;
         case limit_unit::seconds:
         case limit_unit::usec: {

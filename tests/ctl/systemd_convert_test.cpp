@@ -257,6 +257,9 @@ TEST_CASE("Restart= on-success, on-abnormal, on-watchdog, and RestartSec= as a s
     CHECK(contains(slow, "\nexec sleep 90\n"));
     auto bad = convert("[Service]\nExecStart=/bin/d\nRestart=sometimes\n");
     CHECK(has_problem(bad, 3, "not a restart policy", hw::diagnostic::level::error));
+    auto looping = convert("[Service]\nType=oneshot\nExecStart=/bin/d\nRestart=always\n");
+    CHECK(!looping.bundle);
+    CHECK(has_problem(looping, 4, "with Type=oneshot", hw::diagnostic::level::error));
 }
 
 TEST_CASE("timeouts and the watchdog, in systemd's time spans") {
@@ -356,7 +359,7 @@ TEST_CASE("User=, Group=, SupplementaryGroups=: setpriv, except for '+' commands
 TEST_CASE("UMask=, Nice=, OOMScoreAdjust=, Limit...=") {
     auto b = made(
         "[Service]\nUMask=0027\nNice=-5\nOOMScoreAdjust=-900\nLimitNOFILE=1024:524288\n"
-        "LimitCORE=infinity\nLimitFSIZE=1G\nLimitCPU=1min\nLimitNICE=+5\n"
+        "LimitCORE=infinity\nLimitFSIZE=1G\nLimitCPU=1min\nLimitNICE=+5\nLimitAS=17179869184\n"
         "ExecStart=/bin/d\n");
     std::string run = file(b, "service/run");
     CHECK(contains(run, "\numask 0027\n"));
@@ -364,27 +367,33 @@ TEST_CASE("UMask=, Nice=, OOMScoreAdjust=, Limit...=") {
     CHECK(contains(run, "\necho -900 2>/dev/null >/proc/self/oom_score_adj || :\n"));
     CHECK(contains(run,
                    "\nprlimit --pid $$ --cpu=60:60 --fsize=1073741824:1073741824 "
-                   "--core=unlimited:unlimited --nofile=1024:524288 --nice=15:15\n"));
-    auto bad = convert("[Service]\nExecStart=/bin/d\nNice=40\nUMask=999\nLimitNOFILE=lots\n");
+                   "--core=unlimited:unlimited --nofile=1024:524288 --as=17179869184:17179869184 "
+                   "--nice=15:15\n"));
+    auto bad = convert(
+        "[Service]\nExecStart=/bin/d\nNice=40\nUMask=999\nLimitNOFILE=lots\nLimitNPROC=5K\n");
     CHECK(!bad.bundle);
     CHECK(has_problem(bad, 3, "Nice=40", hw::diagnostic::level::error));
     CHECK(has_problem(bad, 4, "UMask=999", hw::diagnostic::level::error));
     CHECK(has_problem(bad, 5, "LimitNOFILE=lots", hw::diagnostic::level::error));
+    CHECK(has_problem(bad, 6, "LimitNPROC=5K", hw::diagnostic::level::error));  // a count
 }
 
 TEST_CASE("IOScheduling...=, CPUScheduling...=, CPUAffinity=: ionice, chrt, taskset") {
-    auto b = made("[Service]\nIOSchedulingClass=best-effort\nIOSchedulingPriority=7\n"
-                  "CPUSchedulingPolicy=fifo\nCPUSchedulingPriority=10\n"
-                  "CPUSchedulingResetOnFork=yes\nCPUAffinity=0 2-3\nExecStart=/bin/d\n");
+    auto b = made(
+        "[Service]\nIOSchedulingClass=best-effort\nIOSchedulingPriority=7\n"
+        "CPUSchedulingPolicy=fifo\nCPUSchedulingPriority=10\n"
+        "CPUSchedulingResetOnFork=yes\nCPUAffinity=0 2-3\nExecStart=/bin/d\n");
     std::string run = file(b, "service/run");
     CHECK(contains(run, "\nionice -c 2 -n 7 -p $$\n"));
     CHECK(contains(run, "\nchrt -R --fifo -p 10 $$\n"));
     CHECK(contains(run, "\ntaskset -pc 0,2-3 $$ >/dev/null\n"));
-    auto idle = made("[Service]\nIOSchedulingClass=idle\nCPUSchedulingPolicy=idle\n"
-                     "ExecStart=/bin/d\n");
+    auto idle = made(
+        "[Service]\nIOSchedulingClass=idle\nCPUSchedulingPolicy=idle\n"
+        "ExecStart=/bin/d\n");
     CHECK(contains(file(idle, "service/run"), "\nionice -c 3 -p $$\nchrt --idle -p 0 $$\n"));
-    auto bad = convert("[Service]\nIOSchedulingClass=fast\nCPUSchedulingPolicy=fifo\n"
-                       "CPUSchedulingPriority=100\nExecStart=/bin/d\n");
+    auto bad = convert(
+        "[Service]\nIOSchedulingClass=fast\nCPUSchedulingPolicy=fifo\n"
+        "CPUSchedulingPriority=100\nExecStart=/bin/d\n");
     CHECK(has_problem(bad, 2, "not a class", hw::diagnostic::level::error));
     CHECK(has_problem(bad, 4, "not a number from 1 to 99", hw::diagnostic::level::error));
 }
