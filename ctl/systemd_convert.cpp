@@ -224,13 +224,12 @@ conversion converter::convert() {
     else
         service();
     relationships(self->target);
-    report_unused();
+    auto is_error = [](const diagnostic& d) { return d.severity == diagnostic::level::error; };
+    bool errors = std::any_of(problems_.begin(), problems_.end(), is_error);
+    if (!errors) report_unused();  // after an error, what was not asked for is no news
     std::sort(out_.links.begin(), out_.links.end());
     out_.links.erase(std::unique(out_.links.begin(), out_.links.end()), out_.links.end());
     sort_problems();
-    bool errors = std::any_of(problems_.begin(), problems_.end(), [](const diagnostic& d) {
-        return d.severity == diagnostic::level::error;
-    });
     if (!errors) result.bundle = std::move(out_);
     result.problems = std::move(problems_);
     return result;
@@ -281,6 +280,7 @@ void converter::service() {
 }
 
 void converter::timeouts(bool oneshot) {
+    // The later of two assignments (they are one vector, in the order of the files).
     auto later = [](const assignment* a, const assignment* b) {
         return !a ? b : !b ? a : std::max(a, b);
     };
