@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 
 #include "common/bundle.hpp"
 #include "systemd_converter.hpp"
@@ -15,11 +16,11 @@ namespace {
 
 using std::chrono::microseconds;
 
-struct target_name {
+struct standard_name {
     std::string_view systemd, heartwood;
 };
 // systemd's standard targets that heartwood has (units/README.md, part 2).
-constexpr std::array<target_name, 18> standard_targets = {{
+constexpr std::array<standard_name, 18> standard_targets = {{
     {"default", "normal"},
     {"multi-user", "multi-user"},
     {"graphical", "workstation"},
@@ -40,8 +41,23 @@ constexpr std::array<target_name, 18> standard_targets = {{
     {"ctrl-alt-del", "reboot"},
 }};
 
-const target_name* standard_target(std::string_view stem) {
-    for (const auto& t : standard_targets)
+// systemd's services that heartwood ships its own of (units/README.md, part 2).
+constexpr std::array<standard_name, 8> standard_services = {{
+    {"rescue", "rescue-shell"},
+    {"emergency", "emergency-shell"},
+    {"console-getty", "console-getty"},
+    {"systemd-udevd", "udev"},
+    {"systemd-udev-trigger", "udev-trigger"},
+    {"systemd-remount-fs", "remount-root"},
+    {"systemd-modules-load", "kernel-modules"},
+    {"systemd-random-seed", "random-seed"},
+}};
+
+// heartwood's name for one of systemd's standard targets or services; nullptr for another unit.
+const standard_name* standard(bool target, std::string_view stem) {
+    std::span<const standard_name> table = standard_services;
+    if (target) table = standard_targets;
+    for (const auto& t : table)
         if (t.systemd == stem) return &t;
     return nullptr;
 }
@@ -153,11 +169,10 @@ std::expected<bundle_ref, std::string> bundle_for_unit(std::string_view text) {
         return std::unexpected(fmt::format("{} is a template, not a unit", text));
     std::string stem = n->templated ? n->prefix + "@" + n->instance : n->prefix;
     bundle_ref ref;
-    if (n->suffix == "service") {
-        ref = {stem, false};
-    } else if (n->suffix == "target") {
-        const target_name* t = standard_target(stem);
-        ref = {t ? std::string(t->heartwood) : stem, true};
+    if (n->suffix == "service" || n->suffix == "target") {
+        bool target = n->suffix == "target";
+        const standard_name* t = standard(target, stem);
+        ref = {t ? std::string(t->heartwood) : stem, target};
     } else if (n->suffix == "mount") {
         std::string path = unescape_path(stem);
         ref = {path == "/" ? "remount-root" : mount_bundle(path), false};
@@ -210,8 +225,10 @@ conversion converter::convert() {
         error_in_file(
             "not supported: mount units (heartwood mounts what /etc/fstab lists: "
             "fstab-bundles)");
-    else if (self->target && standard_target(name_.prefix))
-        error_in_file(fmt::format("heartwood has its own {} target: not converted", self->name));
+    else if (standard(self->target, name_.prefix))  // skipped: no bundle, but no error either
+        problems_.push_back({diagnostic::level::warning, unit_.path, 0,
+                             fmt::format("heartwood has its own {} {}: not converted", self->name,
+                                         self->target ? "target" : "service")});
     if (!problems_.empty()) {
         result.problems = std::move(problems_);
         return result;
@@ -276,7 +293,7 @@ void converter::service() {
     restart_policy(ready, oneshot, conditions);
     programs(start, conditions);
     for (const assignment* a : set_.list("Service", "ExecReload"))
-        if (!reload_is_sighup(a->value)) unused(*a);
+        if (!reload_is_sighup(a->value)) unused(*a, unused_reason("ExecReload"));
 }
 
 void converter::timeouts(bool oneshot) {

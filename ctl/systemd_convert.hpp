@@ -57,7 +57,10 @@ struct unit_source {
 using bundle_exists = std::function<bool(const bundle_ref&)>;
 
 struct conversion {
-    std::optional<bundle_spec> bundle;  // nullopt when there was an error
+    // nullopt when there was an error, or when the unit is one that heartwood has its own of
+    // (one of systemd's standard targets, or systemd-udevd.service and the like), which is
+    // a warning: the unit is skipped.
+    std::optional<bundle_spec> bundle;
     diagnostics problems;
 };
 

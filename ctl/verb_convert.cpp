@@ -141,16 +141,12 @@ int unit_converter::convert(const std::string& path, tally& count) {
         }
         parse_unit(file, *text, source.assignments, problems);
     }
-    std::optional<bundle_spec> bundle;
-    if (!report(problems)) {
-        auto c = convert_unit(source, [this](const bundle_ref& b) { return find(b).has_value(); });
-        report(c.problems);
-        problems.insert(problems.end(), c.problems.begin(), c.problems.end());
-        bundle = std::move(c.bundle);
-    }
-    if (!bundle) return ++count.failed, exit_code::no;
-    ++(problems.empty() ? count.clean : count.warned);
-    return write(*bundle);
+    if (report(problems)) return ++count.failed, exit_code::no;
+    auto c = convert_unit(source, [this](const bundle_ref& b) { return find(b).has_value(); });
+    if (report(c.problems)) return ++count.failed, exit_code::no;
+    if (!c.bundle) return ++count.skipped, exit_code::ok;  // heartwood has its own
+    ++(problems.empty() && c.problems.empty() ? count.clean : count.warned);
+    return write(*c.bundle);
 }
 
 int unit_converter::write(const bundle_spec& spec) {

@@ -201,7 +201,7 @@ TEST_CASE("ExecStartPre= is start, ExecStopPost= is stop; ExecStop= is unused") 
     CHECK(has_problem(c, 5, "unused: ExecStop="));
     CHECK(!has_problem(c, 7, "ExecReload"));  // system-control reload sends SIGHUP
     auto other = convert("[Service]\nExecStart=/bin/d\nExecReload=/usr/bin/d reload\n");
-    CHECK(has_problem(other, 3, "unused: ExecReload="));
+    CHECK(has_problem(other, 3, "unused: ExecReload= (system-control reload sends SIGHUP)"));
 }
 
 TEST_CASE("Restart=always: the built-in policy at RestartSec=, StartLimitBurst= its limit") {
@@ -543,11 +543,19 @@ TEST_CASE("what cannot be converted is an error for that unit") {
     CHECK(has_problem(timer, 0, "not supported: timer units", hw::diagnostic::level::error));
     auto templ = convert("[Service]\nExecStart=/bin/d %i\n", "getty@.service");
     CHECK(has_problem(templ, 0, "is a template", hw::diagnostic::level::error));
-    auto standard = convert("[Unit]\nDescription=x\n", "multi-user.target");
-    CHECK(has_problem(standard, 0, "heartwood has its own multi-user target",
-                      hw::diagnostic::level::error));
     auto mount = convert("[Mount]\nWhat=/dev/sda1\n", "srv.mount");
     CHECK(has_problem(mount, 0, "mount units", hw::diagnostic::level::error));
+}
+
+TEST_CASE("a unit that heartwood has its own of is skipped, with a warning") {
+    auto standard = convert("[Unit]\nDescription=x\n", "multi-user.target");
+    CHECK(!standard.bundle);
+    REQUIRE(standard.problems.size() == 1);
+    CHECK(has_problem(standard, 0, "heartwood has its own multi-user target: not converted"));
+    auto udev =
+        convert("[Service]\nExecStart=/lib/systemd/systemd-udevd\n", "systemd-udevd.service");
+    CHECK(!udev.bundle);
+    CHECK(has_problem(udev, 0, "heartwood has its own udev service: not converted"));
 }
 
 TEST_CASE("every setting that is not used is a warning with its line") {
@@ -570,6 +578,9 @@ TEST_CASE("unit names in relationships") {
     CHECK(bundle_for_unit("graphical.target")->name == "workstation");
     CHECK(bundle_for_unit("umount.target")->name == "unmount");
     CHECK(bundle_for_unit("getty.target")->name == "multi-user");
+    CHECK(bundle_for_unit("systemd-udevd.service")->name == "udev");
+    CHECK(bundle_for_unit("rescue.service")->name == "rescue-shell");
+    CHECK(!bundle_for_unit("rescue.service")->target);
     CHECK(bundle_for_unit("network-online.target")->name == "network-online");
     CHECK(bundle_for_unit("network-online.target")->target);
     CHECK(!bundle_for_unit("sshd.service")->target);
