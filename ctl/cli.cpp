@@ -14,7 +14,7 @@ namespace hw::ctl {
 
 namespace {
 
-constexpr std::array<option_spec, 22> options_table = {{
+constexpr std::array<option_spec, 23> options_table = {{
     {"root", 0, true, "DIR: bundles, presets and links under DIR (an image)"},
     {"socket", 0, true, "PATH: the service-manager's control socket"},
     {"verbose", 'v', false, "print the job's event log"},
@@ -26,6 +26,7 @@ constexpr std::array<option_spec, 22> options_table = {{
     {"reverse", 0, false, "list-dependencies: who depends on NAME"},
     {"all", 'a', false, "list: also bundles that are not loaded"},
     {"lines", 'l', true, "N: status: how many log lines (default 10)"},
+    {"bundle-root", 0, true, "DIR: convert-systemd-units writes bundles there (default .)"},
     {"timeout", 0, true, "SECONDS: default start timeout (90; 0 = for ever)"},
     {"stop-timeout", 0, true, "SECONDS: default stop timeout before SIGKILL (30)"},
     {"colour", 0, false, "colour even when not on a terminal"},

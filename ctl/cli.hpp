@@ -119,6 +119,7 @@ int verb_preset(context&);
 int verb_cat(context&);
 int verb_find(context&);
 int verb_check(context&);
+int verb_convert_systemd_units(context&);
 int verb_list_dependencies(context&);
 int verb_init(context&);
 int verb_halt(context&);

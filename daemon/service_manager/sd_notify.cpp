@@ -1,6 +1,7 @@
 #include "sd_notify.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -51,6 +52,9 @@ result<notify_socket> notify_socket::bind(const std::string& path) {
     if (!fd) return fail();
     ::unlink(path.c_str());
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return fail();
+    // Services that run as another user (setpriv, User= of a converted unit) must be able to
+    // send too; the sender's pid (SO_PASSCRED) decides whose message it is, not the file mode.
+    if (::chmod(path.c_str(), 0666) != 0) return fail();
     return adopt(std::move(fd));
 }
 

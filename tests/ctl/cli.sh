@@ -11,32 +11,12 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-failures=0
-fail() { echo "cli: FAIL: $*" >&2; failures=$((failures + 1)); }
+NAME=cli
+source "$(dirname "$0")/cli_lib.sh"
 export HEARTWOOD_BUNDLE_PATH=$FIXTURES/basic
 export HEARTWOOD_CONTROL_SOCKET=$T/no-such-socket
 export HEARTWOOD_PRESET_PATH=$T/presets
 unset HEARTWOOD_INIT_PID
-
-# expect STATUS COMMAND...: runs it, keeps stdout in $out and stderr in $err.
-expect() {
-    want=$1
-    shift
-    "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    out=$(cat "$T/out")
-    err=$(cat "$T/err")
-    [ "$got" = "$want" ] || fail "$* exited $got, not $want (stderr: $err)"
-}
-same() { # same WHAT EXPECTED ACTUAL
-    [ "$2" = "$3" ] || fail "$1: expected
-$2
---- got
-$3"
-}
-has() { # has WHAT TEXT NEEDLE
-    case $2 in *"$3"*) ;; *) fail "$1: no '$3' in: $2" ;; esac
-}
 
 # --- usage and exit codes
 expect 0 "$SC" --help
@@ -228,5 +208,4 @@ has "show offline" "$out" "Log=web-log"
 expect 111 "$SC" show --json web
 has "show --json offline" "$out" '"Wants":["cache"]'
 
-[ "$failures" = 0 ] || { echo "cli: $failures failures" >&2; exit 1; }
-echo "cli: ok"
+cli_done

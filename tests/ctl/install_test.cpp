@@ -8,29 +8,17 @@
 #include <cstdlib>
 #include <ostream>
 
+#include "scratch.hpp"
+
 namespace {
 
 const std::string fixtures = HW_FIXTURES;
 
 // A private copy of the basic fixture, removed at the end.
-struct scratch {
-    std::string dir;
-    scratch() {
-        char tmpl[] = "/tmp/hw-install-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl));
-        dir = tmpl;
-        REQUIRE(std::system(("cp -a " + fixtures + "/basic " + dir + "/").c_str()) == 0);
-        dir += "/basic";
-    }
-    ~scratch() { std::system(("rm -rf " + dir.substr(0, dir.rfind('/'))).c_str()); }
-    std::string link(const std::string& rel) const {
-        char buf[PATH_MAX];
-        ssize_t n = ::readlink((dir + "/" + rel).c_str(), buf, sizeof buf);
-        return n < 0 ? std::string() : std::string(buf, static_cast<std::size_t>(n));
-    }
-    bool exists(const std::string& rel) const {
-        struct stat st;
-        return ::lstat((dir + "/" + rel).c_str(), &st) == 0;
+struct scratch : hw::test::scratch_dir {
+    scratch() : scratch_dir("hw-install") {
+        REQUIRE(std::system(("cp -a " + fixtures + "/basic " + top + "/").c_str()) == 0);
+        dir = top + "/basic";
     }
 };
 

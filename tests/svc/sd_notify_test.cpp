@@ -2,6 +2,7 @@
 #include "daemon/service_manager/sd_notify.hpp"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -38,6 +39,9 @@ TEST_CASE("a datagram arrives with the sender's pid and any fds it carries are c
     std::string dir = ::mkdtemp(tmpl);
     std::string path = dir + "/notify";
     auto sock = notify_socket::bind(path).value();
+    struct stat st;
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0666);  // services running as other users may send
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
     int client = ::socket(AF_UNIX, SOCK_DGRAM, 0);
