@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cstdint>
 #include <span>
 
 #include "common/bundle.hpp"
@@ -142,10 +144,11 @@ std::string_view unused_reason(std::string_view key) {
                                "RemoveIPC",
                                "MountFlags"})
         if (key.starts_with(p)) return "sandboxing is not converted";
-    for (std::string_view p :
-         {"CPUQuota", "CPUWeight", "CPUShares", "CPUAccounting", "Memory", "Tasks", "IOWeight",
-          "IOAccounting", "IODevice", "IORead", "IOWrite", "Slice", "Delegate"})
-        if (key.starts_with(p)) return "resource control is not converted";
+    for (std::string_view p : {"CPUShares", "StartupCPU", "StartupIO", "StartupMemory",
+                               "AllowedCPUs", "AllowedMemoryNodes", "CPUQuotaPeriodSec",
+                               "MemoryZSwap", "ManagedOOM", "IODevice", "IORead", "IOWrite",
+                               "BlockIO", "Slice", "Delegate"})
+        if (key.starts_with(p)) return "this resource control is not converted";
     return {};
 }
 
@@ -289,6 +292,7 @@ void converter::service() {
         out_.files.push_back({"service/remain", "", false});
     timeouts(oneshot);
     kill_settings();
+    resource_controls();
     auto conditions = checks("Condition");
     restart_policy(ready, oneshot, conditions);
     programs(start, conditions);
@@ -316,6 +320,87 @@ void converter::timeouts(bool oneshot) {
         if (t && t->count() > 0 && *t != microseconds::max())
             out_.files.push_back({"service/watchdog-timeout", seconds_text(*t) + "\n"});
     }
+}
+
+namespace {
+
+// A systemd byte size (MemoryMax=): digits with an optional K, M, G or T (base 1024), or
+// infinity, as cgroup v2 takes it ("512M", "max"); nullopt for anything else, percentages
+// included (a share of this machine's memory is not known when converting).
+std::optional<std::string> cgroup_bytes(std::string_view v) {
+    if (v == "infinity") return "max";
+    std::string_view digits = v;
+    char unit = 0;
+    if (!v.empty() && std::string_view("KMGT").find(v.back()) != std::string_view::npos) {
+        unit = v.back();
+        digits.remove_suffix(1);
+    }
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
+        return std::nullopt;
+    }
+    return unit ? fmt::format("{}{}", n, unit) : std::to_string(n);
+}
+
+}  // namespace
+
+// MemoryMax=, TasksMax=, CPUQuota=, CPUWeight=, IOWeight=...: files of the bundle's cgroup/,
+// which service-manager writes into the service's cgroup (units/README.md, section 5).
+void converter::resource_controls() {
+    enum class kind { bytes, count, weight, quota };
+    struct knob {
+        std::string_view key, file;
+        kind k;
+    };
+    static constexpr std::array<knob, 10> knobs = {{
+        {"MemoryMin", "memory.min", kind::bytes},
+        {"MemoryLow", "memory.low", kind::bytes},
+        {"MemoryHigh", "memory.high", kind::bytes},
+        {"MemoryMax", "memory.max", kind::bytes},
+        {"MemoryLimit", "memory.max", kind::bytes},  // cgroup v1's name for it
+        {"MemorySwapMax", "memory.swap.max", kind::bytes},
+        {"TasksMax", "pids.max", kind::count},
+        {"CPUWeight", "cpu.weight", kind::weight},
+        {"IOWeight", "io.weight", kind::weight},
+        {"CPUQuota", "cpu.max", kind::quota},
+    }};
+    for (const auto& knob : knobs) {
+        const assignment* a = set_.last("Service", knob.key);
+        if (!a || a->value.empty()) continue;
+        std::string_view v = a->value;
+        std::optional<std::string> value;
+        unsigned n = 0;
+        switch (knob.k) {
+            case kind::bytes:
+                value = cgroup_bytes(v);
+                break;
+            case kind::count:
+                if (v == "infinity") value = "max";
+                if (parse_count(v, n)) value = std::to_string(n);
+                break;
+            case kind::weight:
+                if (parse_count(v, n) && n >= 1 && n <= 10000) value = std::to_string(n);
+                break;
+            case kind::quota:  // a share of one CPU per 100 ms: 50% is "50000 100000"
+                if (v.ends_with('%') && parse_count(v.substr(0, v.size() - 1), n) && n > 0)
+                    value = fmt::format("{} 100000", std::uint64_t(n) * 1000);
+                break;
+        }
+        if (value) {
+            out_.files.push_back({"service/cgroup/" + std::string(knob.file), *value + "\n"});
+        } else if (knob.k != kind::quota && (v.ends_with('%') || v == "idle")) {
+            warn(*a, fmt::format("{}={}: not converted (a share of the machine, or idle, is not "
+                                 "a cgroup value heartwood writes)",
+                                 knob.key, v));
+        } else {
+            error(*a, fmt::format("{}={}: not a value for {}", knob.key, v, knob.file));
+        }
+    }
+    // Accounting is always on where the controllers are (service-manager enables them).
+    for (std::string_view key : {"CPUAccounting", "MemoryAccounting", "TasksAccounting",
+                                 "IOAccounting"})
+        set_.last("Service", key);
 }
 
 void converter::kill_settings() {

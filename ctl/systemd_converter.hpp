@@ -49,6 +49,7 @@ class converter {
     void target();
     void timeouts(bool oneshot);
     void kill_settings();
+    void resource_controls();
     void restart_policy(readiness ready, bool oneshot,
                         const std::vector<condition_check>& conditions);
     void builtin_restart(microseconds delay, const std::vector<const assignment*>& limits);

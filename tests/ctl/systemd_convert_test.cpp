@@ -558,15 +558,45 @@ TEST_CASE("a unit that heartwood has its own of is skipped, with a warning") {
     CHECK(has_problem(udev, 0, "heartwood has its own udev service: not converted"));
 }
 
+TEST_CASE("resource control: the bundle's cgroup/ files") {
+    auto b = made(
+        "[Service]\nExecStart=/bin/d\nMemoryMax=512M\nMemoryHigh=infinity\nMemoryLow=1048576\n"
+        "TasksMax=64\nCPUQuota=150%\nCPUWeight=50\nIOWeight=200\nMemoryAccounting=yes\n"
+        "MemorySwapMax=0\n");
+    CHECK(file(b, "service/cgroup/memory.max") == "512M\n");
+    CHECK(file(b, "service/cgroup/memory.high") == "max\n");
+    CHECK(file(b, "service/cgroup/memory.low") == "1048576\n");
+    CHECK(file(b, "service/cgroup/memory.swap.max") == "0\n");
+    CHECK(file(b, "service/cgroup/pids.max") == "64\n");
+    CHECK(file(b, "service/cgroup/cpu.max") == "150000 100000\n");
+    CHECK(file(b, "service/cgroup/cpu.weight") == "50\n");
+    CHECK(file(b, "service/cgroup/io.weight") == "200\n");
+    auto c = convert("[Service]\nExecStart=/bin/d\nMemoryAccounting=yes\nTasksMax=infinity\n");
+    REQUIRE(c.bundle);
+    CHECK(c.problems.empty());  // accounting needs nothing
+    CHECK(file(*c.bundle, "service/cgroup/pids.max") == "max\n");
+    auto share = convert("[Service]\nExecStart=/bin/d\nTasksMax=15%\nMemoryMax=50%\n");
+    REQUIRE(share.bundle);
+    CHECK(has_problem(share, 3, "TasksMax=15%: not converted"));
+    CHECK(has_problem(share, 4, "MemoryMax=50%: not converted"));
+    CHECK(!find_file(*share.bundle, "service/cgroup/pids.max"));
+    auto bad = convert("[Service]\nExecStart=/bin/d\nMemoryMax=lots\nCPUWeight=0\nCPUQuota=50\n");
+    CHECK(!bad.bundle);
+    CHECK(has_problem(bad, 3, "MemoryMax=lots: not a value for memory.max",
+                      hw::diagnostic::level::error));
+    CHECK(has_problem(bad, 4, "CPUWeight=0", hw::diagnostic::level::error));
+    CHECK(has_problem(bad, 5, "CPUQuota=50", hw::diagnostic::level::error));
+}
+
 TEST_CASE("every setting that is not used is a warning with its line") {
     auto c = convert(
         "[Unit]\nDescription=x\nOnFailure=y.service\n[Service]\nExecStart=/bin/d\n"
-        "PrivateTmp=yes\nMemoryMax=1G\nFrobnicate=1\n[Socket]\nListenStream=1\n"
+        "PrivateTmp=yes\nCPUShares=100\nFrobnicate=1\n[Socket]\nListenStream=1\n"
         "[X-Vendor]\nAnything=1\n");
     REQUIRE(c.bundle);
     CHECK(has_problem(c, 3, "unused: OnFailure="));
     CHECK(has_problem(c, 6, "unused: PrivateTmp= (sandboxing is not converted)"));
-    CHECK(has_problem(c, 7, "unused: MemoryMax= (resource control is not converted)"));
+    CHECK(has_problem(c, 7, "unused: CPUShares= (this resource control is not converted)"));
     CHECK(has_problem(c, 8, "unused: Frobnicate="));
     CHECK(has_problem(c, 10, "unused: [Socket] ListenStream="));
     CHECK(c.problems.size() == 5);  // nothing about [X-Vendor], Description= or ExecStart=
