@@ -2,11 +2,40 @@
 
 #include <sys/stat.h>
 
+#include <charconv>
 #include <cstdlib>
 
 #include "protocol.hpp"
 
 namespace hw {
+
+std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text) noexcept {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\t'))
+        text.remove_suffix(1);
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    if (text.empty()) return std::nullopt;
+    auto dot = text.find('.');
+    auto whole = text.substr(0, dot);
+    std::uint64_t secs = 0;
+    if (whole.empty() && dot == std::string_view::npos) return std::nullopt;
+    if (!whole.empty()) {
+        auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), secs);
+        if (ec != std::errc() || p != whole.data() + whole.size() || secs > 100'000'000)
+            return std::nullopt;
+    }
+    std::uint64_t ms = secs * 1000;
+    if (dot != std::string_view::npos) {
+        auto frac = text.substr(dot + 1);
+        if (frac.empty() && whole.empty()) return std::nullopt;
+        std::uint64_t scale = 100;
+        for (char c : frac) {
+            if (c < '0' || c > '9') return std::nullopt;
+            ms += static_cast<std::uint64_t>(c - '0') * scale;
+            scale /= 10;
+        }
+    }
+    return std::chrono::milliseconds(ms);
+}
 
 bool valid_bundle_name(std::string_view name) noexcept {
     return proto::valid_service_name(name);

@@ -48,6 +48,10 @@ struct bundle {
                            // it can never start (its path is where that link points)
 };
 
+// The text of a timeout file: "90", "1.5", "0": seconds as a decimal number with an optional
+// fraction, to the millisecond.
+std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text) noexcept;
+
 // A name the service-manager accepts (proto::valid_service_name: 1..proto::max_name bytes of
 // [A-Za-z0-9@._:+-], not starting with '.' or '-').
 bool valid_bundle_name(std::string_view name) noexcept;

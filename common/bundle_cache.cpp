@@ -218,8 +218,11 @@ bool all_hold(const std::vector<stored_fact>& facts) {
     return ok;
 }
 
-// The stored copy, if it is for `key`, well formed, and every fact in it holds now.
-std::optional<cached_bundles> deserialize(std::string_view bytes, std::string_view key) {
+// The stored copy, if it is for `key`, well formed, and paths_hold(facts) and every
+// resolve_holds(path, identity, physical) say yes (the facts hold now, for a cached read).
+template <class PathsHold, class ResolveHolds>
+std::optional<cached_bundles> deserialize(std::string_view bytes, std::string_view key,
+                                          PathsHold&& paths_hold, ResolveHolds&& resolve_holds) {
     if (!bytes.starts_with(magic)) return std::nullopt;
     reader r(bytes.substr(magic.size()));
     if (r.str() != key || !r.ok()) return std::nullopt;
@@ -230,12 +233,12 @@ std::optional<cached_bundles> deserialize(std::string_view bytes, std::string_vi
         f.follow = r.num<std::uint8_t>();
         f.state = r.state();
     }
-    if (!r.ok() || !all_hold(facts)) return std::nullopt;
+    if (!r.ok() || !paths_hold(facts)) return std::nullopt;
     for (std::size_t i = 0, n = r.count(50); i < n; ++i) {
         auto path = r.str();
         auto identity = r.state();
         auto physical = r.str();
-        if (!r.ok() || !resolve_fact_holds(path.data(), identity, physical)) return std::nullopt;
+        if (!r.ok() || !resolve_holds(path.data(), identity, physical)) return std::nullopt;
     }
     cached_bundles c;
     c.from_cache = true;
@@ -338,7 +341,8 @@ cached_bundles load_bundles_cached(const std::string& cache_dir, const bundle_pa
     std::string key = request_key(search, names, opts, all);
     if (use_cache && trusted_dir(cache_dir)) {
         if (auto bytes = read_file(cache_dir + "/" + file_name(key)))
-            if (auto hit = deserialize(*bytes, key)) return std::move(*hit);
+            if (auto hit = deserialize(*bytes, key, all_hold, resolve_fact_holds))
+                return std::move(*hit);
     }
     bundle_loader loader(search, opts);
     if (all) loader.load_all();
@@ -348,6 +352,25 @@ cached_bundles load_bundles_cached(const std::string& cache_dir, const bundle_pa
     c.tree = std::move(loader).finish(&facts);
     if (use_cache) store(cache_dir, key, c, facts);
     return c;
+}
+
+std::string encode_cache_file(std::string_view key, const cached_bundles& c,
+                              const path_facts& facts) {
+    return serialize(key, c, facts);
+}
+
+std::optional<cached_bundles> decode_cache_file(std::string_view bytes, std::string_view key,
+                                                path_facts& facts) {
+    auto paths = [&facts](const std::vector<stored_fact>& stored) {
+        for (const auto& f : stored) facts.add(path_fact{f.path, f.follow, f.state});
+        return true;
+    };
+    auto resolve = [&facts](const char* path, const path_state& identity,
+                            std::string_view physical) {
+        facts.add(resolve_fact{path, identity, std::string(physical)});
+        return true;
+    };
+    return deserialize(bytes, key, paths, resolve);
 }
 
 std::string default_bundle_cache_dir() {

@@ -42,6 +42,16 @@ notify_message parse_notify(std::string_view text) {
     return m;
 }
 
+std::vector<event> notify_events(const notify_message& m, readiness ready_by) {
+    std::vector<event> events;
+    if (m.ready && ready_by == readiness::sd_notify) events.emplace_back(became_ready{});
+    if (m.reloading) events.emplace_back(reloading{});
+    if (m.stopping) events.emplace_back(stopping_notice{});
+    if (m.watchdog || m.watchdog_trigger) events.emplace_back(watchdog_ping{m.watchdog_trigger});
+    if (m.extend_timeout) events.emplace_back(extend_timeout{*m.extend_timeout});
+    return events;
+}
+
 result<notify_socket> notify_socket::bind(const std::string& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
