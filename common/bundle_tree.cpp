@@ -405,7 +405,7 @@ struct bundle_loader::impl {
             return std::nullopt;
         }
         std::string_view text(buf, static_cast<std::size_t>(n));
-        auto value = parse_seconds(text.substr(0, text.find('\n')));
+        auto value = parse_seconds(text);
         if (!value || n == static_cast<ssize_t>(sizeof buf))
             report(where, "not a number of seconds (like 90 or 1.5)", diagnostic::level::error, 1);
         return value;
