@@ -4,9 +4,11 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "bundle.hpp"
+#include "common/bundle.hpp"
 #include "common/fd_passing.hpp"
 
 namespace hw::svc {
@@ -36,7 +38,12 @@ notify_message parse_notify(std::string_view text) {
                 m.main_pid = static_cast<pid_t>(*n);
             }
         } else if (key == "EXTEND_TIMEOUT_USEC") {
-            if (auto n = parse_number(value)) m.extend_timeout = std::chrono::microseconds(*n);
+            // At most max_seconds, which the machine can add to its clock; longer means the
+            // same anyway (for ever, to a person).
+            if (auto n = parse_number(value)) {
+                m.extend_timeout =
+                    std::min<std::chrono::microseconds>(std::chrono::microseconds(*n), max_seconds);
+            }
         }
     }
     return m;

@@ -29,7 +29,7 @@ struct notify_message {
     bool watchdog_trigger = false;                            // WATCHDOG=trigger
     std::optional<std::string> status;                        // STATUS=
     std::optional<pid_t> main_pid;                            // MAINPID=
-    std::optional<std::chrono::microseconds> extend_timeout;  // EXTEND_TIMEOUT_USEC=
+    std::optional<std::chrono::microseconds> extend_timeout;  // EXTEND_TIMEOUT_USEC=, <= max_seconds
 };
 
 notify_message parse_notify(std::string_view text);
