@@ -60,11 +60,17 @@ class reader {
         if (take(sizeof v)) std::memcpy(&v, in_.data() + pos_ - sizeof v, sizeof v);
         return v;
     }
-    // A view whose data() is NUL-terminated.
+    // A view whose data() is NUL-terminated. A string without its NUL, or with one inside, is
+    // malformed (its data() would name another path, or none, to the kernel).
     std::string_view str() {
         auto n = num<std::uint32_t>();
-        if (!take(std::size_t(n) + 1) || in_[pos_ - 1] != '\0') return {};
-        return in_.substr(pos_ - n - 1, n);
+        if (!take(std::size_t(n) + 1)) return {};
+        auto s = in_.substr(pos_ - n - 1, n);
+        if (in_[pos_ - 1] != '\0' || s.find('\0') != std::string_view::npos) {
+            ok_ = false;
+            return {};
+        }
+        return s;
     }
     path_state state() {
         path_state s;
