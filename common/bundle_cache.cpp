@@ -262,8 +262,12 @@ std::optional<cached_bundles> deserialize(std::string_view bytes, std::string_vi
         b.has_run = bits & 32;
         b.contents_read = bits & 64;
         b.missing = bits & 128;
-        for (auto* timeout : {&b.start_timeout, &b.stop_timeout})
-            if (auto ms = r.num<std::int64_t>(); ms >= 0) *timeout = std::chrono::milliseconds(ms);
+        // -1 for none; else what parse_seconds() gives, which jobs add to the clock.
+        for (auto* timeout : {&b.start_timeout, &b.stop_timeout}) {
+            auto ms = r.num<std::int64_t>();
+            if (ms < -1 || std::chrono::milliseconds(ms) > max_seconds) return std::nullopt;
+            if (ms >= 0) *timeout = std::chrono::milliseconds(ms);
+        }
         builder.add_node(b.name);
     }
     for (std::size_t i = 0, n = r.count(9); i < n; ++i) {

@@ -298,3 +298,26 @@ TEST_CASE("a stored string without its NUL, or with one inside, makes the whole 
     CHECK(!hw::decode_cache_file(cut, key, back));
     CHECK(!hw::decode_cache_file(inside, key, back));
 }
+
+// fuzz/corpus/bundle_cache/crash-timeout-past-clock: a stored timeout was any 64-bit count of
+// milliseconds, and system-control's job engine adds it to the steady clock in nanoseconds
+// (signed overflow, undefined behaviour, past 2^63 ns).
+TEST_CASE("a stored timeout parse_seconds could not have given makes the copy malformed") {
+    hw::cached_bundles c;
+    c.tree.bundles.resize(1);
+    c.tree.bundles[0].name = "a";
+    hw::graph_builder g;
+    g.add_node("a");
+    c.tree.relations = std::move(g).build();
+    hw::path_facts facts, back;
+    for (auto ms : {std::chrono::milliseconds(0), std::chrono::milliseconds(hw::max_seconds)}) {
+        c.tree.bundles[0].start_timeout = ms;
+        auto decoded = hw::decode_cache_file(hw::encode_cache_file("k", c, facts), "k", back);
+        REQUIRE(decoded);
+        CHECK(decoded->tree.bundles[0].start_timeout == ms);
+    }
+    c.tree.bundles[0].start_timeout = hw::max_seconds + std::chrono::milliseconds(1);
+    CHECK(!hw::decode_cache_file(hw::encode_cache_file("k", c, facts), "k", back));
+    c.tree.bundles[0].start_timeout = std::chrono::milliseconds(-2);
+    CHECK(!hw::decode_cache_file(hw::encode_cache_file("k", c, facts), "k", back));
+}
