@@ -39,6 +39,26 @@ std::string comm_of(pid_t pid) {
     return lines.empty() || lines[0].empty() ? "?" : std::string(lines[0]);
 }
 
+// A field of the mount table as the kernel writes it: space, tab, newline and backslash as
+// \040, \011, \012 and \134, and nothing else escaped.
+std::string unescape_mount_field(std::string_view field) {
+    static constexpr std::pair<std::string_view, char> escapes[] = {
+        {"\\040", ' '}, {"\\011", '\t'}, {"\\012", '\n'}, {"\\134", '\\'}};
+    std::string out;
+    while (!field.empty()) {
+        auto e = std::find_if(std::begin(escapes), std::end(escapes),
+                              [field](const auto& x) { return field.starts_with(x.first); });
+        if (e != std::end(escapes)) {
+            out += e->second;
+            field.remove_prefix(e->first.size());
+        } else {
+            out += field.front();
+            field.remove_prefix(1);
+        }
+    }
+    return out;
+}
+
 std::vector<mount_entry> read_mounts() {
     auto text = read_text_file("/proc/self/mounts", 4 * 1024 * 1024);
     return text ? parse_mounts(*text) : std::vector<mount_entry>{};
@@ -61,7 +81,8 @@ std::vector<mount_entry> parse_mounts(std::string_view text) {
     std::vector<mount_entry> mounts;
     for (auto line : split_lines(text)) {
         auto fields = split_fields(line);  // source target type options dump pass
-        if (fields.size() >= 3) mounts.push_back({std::string(fields[1]), std::string(fields[2])});
+        if (fields.size() >= 3)
+            mounts.push_back({unescape_mount_field(fields[1]), unescape_mount_field(fields[2])});
     }
     return mounts;
 }

@@ -31,7 +31,7 @@ struct mount_entry {
     std::string target;  // the mount point
     std::string type;    // "ext4", "proc", ...
 };
-// The entries of a mount table's text, in its order (pure).
+// The entries of a mount table's text, in its order, with the kernel's escapes decoded (pure).
 std::vector<mount_entry> parse_mounts(std::string_view text);
 
 // Unmounts every filesystem it can, deepest first, and remounts read-only what it cannot
