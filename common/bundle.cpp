@@ -2,11 +2,35 @@
 
 #include <sys/stat.h>
 
+#include <charconv>
 #include <cstdlib>
 
 #include "protocol.hpp"
 
 namespace hw {
+
+std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text) noexcept {
+    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    while (!text.empty() && blank(text.front())) text.remove_prefix(1);
+    while (!text.empty() && blank(text.back())) text.remove_suffix(1);
+    auto dot = text.find('.');
+    std::string_view whole = text.substr(0, dot);
+    std::string_view frac = dot == std::string_view::npos ? "" : text.substr(dot + 1);
+    if (whole.empty() || (dot != std::string_view::npos && frac.empty())) return std::nullopt;
+    std::uint64_t secs = 0;
+    auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), secs);
+    if (ec != std::errc() || p != whole.data() + whole.size() ||
+        secs > static_cast<std::uint64_t>(max_seconds.count()))
+        return std::nullopt;
+    std::uint64_t ms = secs * 1000, scale = 100;
+    for (char c : frac) {
+        if (c < '0' || c > '9') return std::nullopt;
+        ms += static_cast<std::uint64_t>(c - '0') * scale;
+        scale /= 10;
+    }
+    if (std::chrono::milliseconds(ms) > max_seconds) return std::nullopt;
+    return std::chrono::milliseconds(ms);
+}
 
 bool valid_bundle_name(std::string_view name) noexcept {
     return proto::valid_service_name(name);

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,17 @@ struct bundle {
     bool missing = false;  // no such directory: only a dangling requires/ link leads here, and
                            // it can never start (its path is where that link points)
 };
+
+// The longest duration a bundle may give (2^31 s, 68 years): any program can add it, in
+// nanoseconds, to a reading of CLOCK_MONOTONIC.
+inline constexpr std::chrono::seconds max_seconds{std::int64_t{1} << 31};
+
+// The text of a duration file (timeout-start, timeout-stop, restart-delay, ...; units/README.md
+// section 4): seconds with an optional decimal fraction ("90", "0.25", not ".5" or "5."), to the
+// millisecond (further digits are dropped), with optional surrounding whitespace; at most
+// max_seconds. system-control and service-manager both read duration files with it, so that
+// what `system-control check` accepts is what service-manager runs.
+std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text) noexcept;
 
 // A name the service-manager accepts (proto::valid_service_name: 1..proto::max_name bytes of
 // [A-Za-z0-9@._:+-], not starting with '.' or '-').

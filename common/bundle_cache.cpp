@@ -60,11 +60,17 @@ class reader {
         if (take(sizeof v)) std::memcpy(&v, in_.data() + pos_ - sizeof v, sizeof v);
         return v;
     }
-    // A view whose data() is NUL-terminated.
+    // A view whose data() is NUL-terminated. A string without its NUL, or with one inside, is
+    // malformed (its data() would name another path, or none, to the kernel).
     std::string_view str() {
         auto n = num<std::uint32_t>();
-        if (!take(std::size_t(n) + 1) || in_[pos_ - 1] != '\0') return {};
-        return in_.substr(pos_ - n - 1, n);
+        if (!take(std::size_t(n) + 1)) return {};
+        auto s = in_.substr(pos_ - n - 1, n);
+        if (in_[pos_ - 1] != '\0' || s.find('\0') != std::string_view::npos) {
+            ok_ = false;
+            return {};
+        }
+        return s;
     }
     path_state state() {
         path_state s;
@@ -218,8 +224,11 @@ bool all_hold(const std::vector<stored_fact>& facts) {
     return ok;
 }
 
-// The stored copy, if it is for `key`, well formed, and every fact in it holds now.
-std::optional<cached_bundles> deserialize(std::string_view bytes, std::string_view key) {
+// The stored copy, if it is for `key`, well formed, and paths_hold(facts) and every
+// resolve_holds(path, identity, physical) say yes (the facts hold now, for a cached read).
+template <class PathsHold, class ResolveHolds>
+std::optional<cached_bundles> deserialize(std::string_view bytes, std::string_view key,
+                                          PathsHold&& paths_hold, ResolveHolds&& resolve_holds) {
     if (!bytes.starts_with(magic)) return std::nullopt;
     reader r(bytes.substr(magic.size()));
     if (r.str() != key || !r.ok()) return std::nullopt;
@@ -230,12 +239,12 @@ std::optional<cached_bundles> deserialize(std::string_view bytes, std::string_vi
         f.follow = r.num<std::uint8_t>();
         f.state = r.state();
     }
-    if (!r.ok() || !all_hold(facts)) return std::nullopt;
+    if (!r.ok() || !paths_hold(facts)) return std::nullopt;
     for (std::size_t i = 0, n = r.count(50); i < n; ++i) {
         auto path = r.str();
         auto identity = r.state();
         auto physical = r.str();
-        if (!r.ok() || !resolve_fact_holds(path.data(), identity, physical)) return std::nullopt;
+        if (!r.ok() || !resolve_holds(path.data(), identity, physical)) return std::nullopt;
     }
     cached_bundles c;
     c.from_cache = true;
@@ -253,8 +262,12 @@ std::optional<cached_bundles> deserialize(std::string_view bytes, std::string_vi
         b.has_run = bits & 32;
         b.contents_read = bits & 64;
         b.missing = bits & 128;
-        for (auto* timeout : {&b.start_timeout, &b.stop_timeout})
-            if (auto ms = r.num<std::int64_t>(); ms >= 0) *timeout = std::chrono::milliseconds(ms);
+        // -1 for none; else what parse_seconds() gives, which jobs add to the clock.
+        for (auto* timeout : {&b.start_timeout, &b.stop_timeout}) {
+            auto ms = r.num<std::int64_t>();
+            if (ms < -1 || std::chrono::milliseconds(ms) > max_seconds) return std::nullopt;
+            if (ms >= 0) *timeout = std::chrono::milliseconds(ms);
+        }
         builder.add_node(b.name);
     }
     for (std::size_t i = 0, n = r.count(9); i < n; ++i) {
@@ -338,7 +351,8 @@ cached_bundles load_bundles_cached(const std::string& cache_dir, const bundle_pa
     std::string key = request_key(search, names, opts, all);
     if (use_cache && trusted_dir(cache_dir)) {
         if (auto bytes = read_file(cache_dir + "/" + file_name(key)))
-            if (auto hit = deserialize(*bytes, key)) return std::move(*hit);
+            if (auto hit = deserialize(*bytes, key, all_hold, resolve_fact_holds))
+                return std::move(*hit);
     }
     bundle_loader loader(search, opts);
     if (all) loader.load_all();
@@ -348,6 +362,25 @@ cached_bundles load_bundles_cached(const std::string& cache_dir, const bundle_pa
     c.tree = std::move(loader).finish(&facts);
     if (use_cache) store(cache_dir, key, c, facts);
     return c;
+}
+
+std::string encode_cache_file(std::string_view key, const cached_bundles& c,
+                              const path_facts& facts) {
+    return serialize(key, c, facts);
+}
+
+std::optional<cached_bundles> decode_cache_file(std::string_view bytes, std::string_view key,
+                                                path_facts& facts) {
+    auto paths = [&facts](const std::vector<stored_fact>& stored) {
+        for (const auto& f : stored) facts.add(path_fact{f.path, f.follow, f.state});
+        return true;
+    };
+    auto resolve = [&facts](const char* path, const path_state& identity,
+                            std::string_view physical) {
+        facts.add(resolve_fact{path, identity, std::string(physical)});
+        return true;
+    };
+    return deserialize(bytes, key, paths, resolve);
 }
 
 std::string default_bundle_cache_dir() {

@@ -24,6 +24,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bundle_tree.hpp"
@@ -41,6 +42,15 @@ struct cached_bundles {
 cached_bundles load_bundles_cached(const std::string& cache_dir, const bundle_path& search,
                                    const std::vector<std::string>& names,
                                    bundle_loader::options opts, bool all);
+
+// The cache file's format, for tests and the fuzzer: encode_cache_file() is what is stored for
+// the request `key`. decode_cache_file() reads such bytes back without a system call: the copy,
+// with its facts added to `facts` unchecked, or nullopt if the bytes are not a well-formed copy
+// for `key`.
+std::string encode_cache_file(std::string_view key, const cached_bundles& c,
+                              const path_facts& facts);
+std::optional<cached_bundles> decode_cache_file(std::string_view bytes, std::string_view key,
+                                                path_facts& facts);
 
 // $HEARTWOOD_CACHE_DIR if set (empty: no cache); else /var/cache/heartwood for root, and
 // $XDG_CACHE_HOME/heartwood or $HOME/.cache/heartwood for other users.

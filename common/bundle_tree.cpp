@@ -80,35 +80,6 @@ std::string_view basename_of(std::string_view path) {
     return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-// "90", "1.5", "0": seconds as a decimal number with an optional fraction.
-std::optional<std::chrono::milliseconds> parse_seconds(std::string_view text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\t'))
-        text.remove_suffix(1);
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    if (text.empty()) return std::nullopt;
-    auto dot = text.find('.');
-    auto whole = text.substr(0, dot);
-    std::uint64_t secs = 0;
-    if (whole.empty() && dot == std::string_view::npos) return std::nullopt;
-    if (!whole.empty()) {
-        auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), secs);
-        if (ec != std::errc() || p != whole.data() + whole.size() || secs > 100'000'000)
-            return std::nullopt;
-    }
-    std::uint64_t ms = secs * 1000;
-    if (dot != std::string_view::npos) {
-        auto frac = text.substr(dot + 1);
-        if (frac.empty() && whole.empty()) return std::nullopt;
-        std::uint64_t scale = 100;
-        for (char c : frac) {
-            if (c < '0' || c > '9') return std::nullopt;
-            ms += static_cast<std::uint64_t>(c - '0') * scale;
-            scale /= 10;
-        }
-    }
-    return std::chrono::milliseconds(ms);
-}
-
 struct inode_key {
     dev_t dev;
     ino_t ino;
@@ -449,7 +420,7 @@ struct bundle_loader::impl {
             return std::nullopt;
         }
         std::string_view text(buf, static_cast<std::size_t>(n));
-        auto value = parse_seconds(text.substr(0, text.find('\n')));
+        auto value = parse_seconds(text);
         if (!value || n == static_cast<ssize_t>(sizeof buf))
             report(where, "not a number of seconds (like 90 or 1.5)", diagnostic::level::error, 1);
         return value;

@@ -122,27 +122,6 @@ std::optional<std::uint64_t> parse_number(std::string_view text) noexcept {
     return v;
 }
 
-std::optional<milliseconds> parse_duration(std::string_view text) noexcept {
-    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-    auto dot = text.find('.');
-    auto whole = parse_number(text.substr(0, dot));
-    if (!whole || *whole > (1ull << 31)) return std::nullopt;
-    std::uint64_t ms = *whole * 1000;
-    if (dot != std::string_view::npos) {
-        std::string_view frac = text.substr(dot + 1);
-        if (frac.empty()) return std::nullopt;
-        std::uint64_t scale = 100;
-        for (char c : frac) {
-            if (c < '0' || c > '9') return std::nullopt;
-            ms += static_cast<std::uint64_t>(c - '0') * scale;
-            scale /= 10;
-        }
-    }
-    return milliseconds(static_cast<milliseconds::rep>(ms));
-}
-
 std::expected<bundle_info, bundle_error> read_bundle(const std::string& dir,
                                                      const std::string& name,
                                                      const std::string& run_dir) {
@@ -184,7 +163,7 @@ std::expected<bundle_info, bundle_error> read_bundle(const std::string& dir,
         auto text = read_small(svc.get(), file);
         if (!text) return bundle_error{fmt::format("{}: {}", file, text.error().message())};
         if (!*text) return std::nullopt;
-        auto v = parse_duration(**text);
+        auto v = parse_seconds(**text);
         if (!v) return bundle_error{fmt::format("{}: not a number of seconds: {}", file, **text)};
         out = *v;
         return std::nullopt;

@@ -40,8 +40,6 @@ std::expected<bundle_info, bundle_error> read_bundle(const std::string& dir,
 
 // Parses the text of a number file: decimal digits, optional surrounding whitespace.
 std::optional<std::uint64_t> parse_number(std::string_view text) noexcept;
-// Parses a duration file: seconds, with an optional decimal fraction ("10", "0.25", "1.5"),
-// to the millisecond (further digits are dropped); at most 2^31 seconds.
-std::optional<milliseconds> parse_duration(std::string_view text) noexcept;
+// Duration files are read with hw::parse_seconds (common/bundle.hpp), as system-control does.
 
 }  // namespace hw::svc

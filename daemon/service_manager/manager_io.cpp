@@ -393,11 +393,7 @@ void manager::apply_notify(service& s, pid_t sender, const notify_message& m) {
             mark_dirty(s);
         }
     }
-    if (m.ready && s.bundle.config.ready_by == readiness::sd_notify) deliver(s, became_ready{});
-    if (m.reloading) deliver(s, reloading{});
-    if (m.stopping) deliver(s, stopping_notice{});
-    if (m.watchdog || m.watchdog_trigger) deliver(s, watchdog_ping{m.watchdog_trigger});
-    if (m.extend_timeout) deliver(s, extend_timeout{*m.extend_timeout});
+    for (const auto& ev : notify_events(m, s.bundle.config.ready_by)) deliver(s, ev);
 }
 
 // The service a process belongs to: its main process, its cgroup, its process group, or the

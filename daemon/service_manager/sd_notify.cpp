@@ -5,9 +5,11 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "bundle.hpp"
+#include "common/bundle.hpp"
 #include "common/fd_passing.hpp"
 
 namespace hw::svc {
@@ -37,10 +39,25 @@ notify_message parse_notify(std::string_view text) {
                 m.main_pid = static_cast<pid_t>(*n);
             }
         } else if (key == "EXTEND_TIMEOUT_USEC") {
-            if (auto n = parse_number(value)) m.extend_timeout = std::chrono::microseconds(*n);
+            // At most max_seconds, which the machine can add to its clock; longer means the
+            // same anyway (for ever, to a person).
+            if (auto n = parse_number(value)) {
+                m.extend_timeout =
+                    std::min<std::chrono::microseconds>(std::chrono::microseconds(*n), max_seconds);
+            }
         }
     }
     return m;
+}
+
+std::vector<event> notify_events(const notify_message& m, readiness ready_by) {
+    std::vector<event> events;
+    if (m.ready && ready_by == readiness::sd_notify) events.emplace_back(became_ready{});
+    if (m.reloading) events.emplace_back(reloading{});
+    if (m.stopping) events.emplace_back(stopping_notice{});
+    if (m.watchdog || m.watchdog_trigger) events.emplace_back(watchdog_ping{m.watchdog_trigger});
+    if (m.extend_timeout) events.emplace_back(extend_timeout{*m.extend_timeout});
+    return events;
 }
 
 result<notify_socket> notify_socket::bind(const std::string& path) {

@@ -13,9 +13,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
+#include "service_machine.hpp"
 
 namespace hw::svc {
 
@@ -27,10 +29,14 @@ struct notify_message {
     bool watchdog_trigger = false;                            // WATCHDOG=trigger
     std::optional<std::string> status;                        // STATUS=
     std::optional<pid_t> main_pid;                            // MAINPID=
-    std::optional<std::chrono::microseconds> extend_timeout;  // EXTEND_TIMEOUT_USEC=
+    std::optional<std::chrono::microseconds> extend_timeout;  // EXTEND_TIMEOUT_USEC=, <= max_seconds
 };
 
 notify_message parse_notify(std::string_view text);
+
+// The machine events a notification means, in the order they apply (STATUS= and MAINPID= are
+// the manager's business). READY=1 counts only for a service whose readiness is sd_notify.
+std::vector<event> notify_events(const notify_message& m, readiness ready_by);
 
 struct notify_datagram {
     pid_t pid = 0;  // 0 when the kernel sent no credentials

@@ -14,6 +14,8 @@ template <class... F>
 struct overloaded : F... {
     using F::operator()...;
 };
+template <class... F>
+overloaded(F...) -> overloaded<F...>;  // implicit since C++20, but not in clang 14
 
 bool succeeded(int wait_status) {
     return wait_status != unknown_status && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;

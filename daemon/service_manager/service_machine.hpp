@@ -203,7 +203,7 @@ class service_machine {
     void say(bool warning, std::string text);
     template <class T, class... A>
     void emit(A&&... args) {
-        out_.emplace_back(std::in_place_type<T>, std::forward<A>(args)...);
+        out_.emplace_back(T{std::forward<A>(args)...});  // braces: clang 14 lacks P0960
     }
 
     service_config cfg_;

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/log.hpp"
+#include "common/text_file.hpp"
 #include "common/unique_fd.hpp"
 
 namespace hw::svc {
@@ -37,9 +38,24 @@ bool flag(std::string_view v, bool& out) {
     return true;
 }
 
+// STATUS= text as it is kept on one line of the file: line breaks become spaces. Applied when
+// reading too, so that what is read is always what would be written.
+std::string one_line(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) {
+        if (c == '\n' || c == '\r') c = ' ';
+    }
+    return out;
+}
+
+// Times are CLOCK_MONOTONIC readings of this boot (the files live in /run), from 0 to 2^62 ns
+// (146 years): a successor subtracts them from its own clock (run time, wall time of a state
+// change) and compares them with it, which an arbitrary 64-bit value would overflow.
+constexpr std::int64_t max_nanos = std::int64_t{1} << 62;
+
 bool nanos(std::string_view v, mono_time& out) {
     std::int64_t n;
-    if (!number(v, n)) return false;
+    if (!number(v, n) || n < 0 || n > max_nanos) return false;
     out = mono_time(n);
     return true;
 }
@@ -81,12 +97,8 @@ std::string serialize(const saved_service& s) {
     }
     text += fmt::format("pid {}\npid_start {}\npgid {}\npaused {:d}\nplumb_to {}\n", s.pid,
                         s.pid_start, s.pgid, s.paused, s.plumb_to.empty() ? "-" : s.plumb_to);
-    std::string status = s.status_text;
-    for (char& c : status) {
-        if (c == '\n' || c == '\r') c = ' ';
-    }
-    text +=
-        fmt::format("input {:d}\nready_pipe {:d}\nstatus_text {}\n", s.input, s.ready_pipe, status);
+    text += fmt::format("input {:d}\nready_pipe {:d}\nstatus_text {}\n", s.input, s.ready_pipe,
+                        one_line(s.status_text));
     return text;
 }
 
@@ -161,12 +173,12 @@ std::optional<saved_service> parse_saved(std::string_view text) {
         } else if (key == "last_run_status") {
             ok = number(v, m.last_run_status);
         } else if (key == "record") {
-            int i = -1, valid = 0, status = 0;
-            long long when = 0;
-            ok = std::sscanf(std::string(v).c_str(), "%d %d %d %lld", &i, &valid, &status, &when) ==
-                     4 &&
-                 i >= 0 && i < 4;
-            if (ok) m.records[i] = {valid == 1, status, mono_time(when)};
+            auto f = split_fields(v);
+            unsigned i = 0;
+            exit_record r;
+            ok = f.size() == 4 && number(f[0], i) && i < 4 && flag(f[1], r.valid) &&
+                 number(f[2], r.wait_status) && nanos(f[3], r.when);
+            if (ok) m.records[i] = r;
         } else if (key == "pid") {
             ok = number(v, s.pid);
         } else if (key == "pid_start") {
@@ -182,7 +194,7 @@ std::optional<saved_service> parse_saved(std::string_view text) {
         } else if (key == "ready_pipe") {
             ok = flag(v, s.ready_pipe);
         } else if (key == "status_text") {
-            s.status_text = v;
+            s.status_text = one_line(v);
         }
     }
     if (!ok || s.name.empty() || s.bundle_dir.empty()) return std::nullopt;

@@ -8,7 +8,8 @@
 //   current -|start|run|restart|stop                   main_gone 0|1
 //   after_kill decide|down|fail                        killed none|term|kill
 //   failing 0|1               watchdog_armed 0|1       self_stopping 0|1
-//   deadline -|NS             (CLOCK_MONOTONIC, the same clock for every process)
+//   deadline -|NS             (CLOCK_MONOTONIC, the same clock for every process; every NS
+//                             here is 0 to 2^62)
 //   since NS                  run_started NS           restart_count N
 //   last_run_status N         record I VALID STATUS NS (I = 0 start, 1 run, 2 restart, 3 stop)
 //   pid N                     pid_start TICKS          (field 22 of /proc/N/stat, against reuse)

@@ -39,20 +39,29 @@ std::string comm_of(pid_t pid) {
     return lines.empty() || lines[0].empty() ? "?" : std::string(lines[0]);
 }
 
-struct mount_entry {
-    std::string target;
-    std::string type;
-};
+// A field of the mount table as the kernel writes it: space, tab, newline and backslash as
+// \040, \011, \012 and \134, and nothing else escaped.
+std::string unescape_mount_field(std::string_view field) {
+    static constexpr std::pair<std::string_view, char> escapes[] = {
+        {"\\040", ' '}, {"\\011", '\t'}, {"\\012", '\n'}, {"\\134", '\\'}};
+    std::string out;
+    while (!field.empty()) {
+        auto e = std::find_if(std::begin(escapes), std::end(escapes),
+                              [field](const auto& x) { return field.starts_with(x.first); });
+        if (e != std::end(escapes)) {
+            out += e->second;
+            field.remove_prefix(e->first.size());
+        } else {
+            out += field.front();
+            field.remove_prefix(1);
+        }
+    }
+    return out;
+}
 
 std::vector<mount_entry> read_mounts() {
-    std::vector<mount_entry> mounts;
     auto text = read_text_file("/proc/self/mounts", 4 * 1024 * 1024);
-    if (!text) return mounts;
-    for (auto line : split_lines(*text)) {
-        auto fields = split_fields(line);  // source target type options dump pass
-        if (fields.size() >= 3) mounts.push_back({std::string(fields[1]), std::string(fields[2])});
-    }
-    return mounts;
+    return text ? parse_mounts(*text) : std::vector<mount_entry>{};
 }
 
 bool is_api_filesystem(const mount_entry& m) {
@@ -67,6 +76,16 @@ bool is_api_filesystem(const mount_entry& m) {
 }
 
 }  // namespace
+
+std::vector<mount_entry> parse_mounts(std::string_view text) {
+    std::vector<mount_entry> mounts;
+    for (auto line : split_lines(text)) {
+        auto fields = split_fields(line);  // source target type options dump pass
+        if (fields.size() >= 3)
+            mounts.push_back({unescape_mount_field(fields[1]), unescape_mount_field(fields[2])});
+    }
+    return mounts;
+}
 
 std::vector<process_info> other_processes(std::span<const pid_t> spared) {
     std::vector<process_info> found;

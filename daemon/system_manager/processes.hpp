@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
@@ -24,6 +25,14 @@ std::vector<process_info> other_processes(std::span<const pid_t> spared);
 
 // "sleep[12], getty[40]" (at most `limit` entries, then ", ...").
 std::string describe(const std::vector<process_info>& procs, std::size_t limit = 20);
+
+// One line of the mount table (/proc/self/mounts, proc_pid_mounts(5)).
+struct mount_entry {
+    std::string target;  // the mount point
+    std::string type;    // "ext4", "proc", ...
+};
+// The entries of a mount table's text, in its order, with the kernel's escapes decoded (pure).
+std::vector<mount_entry> parse_mounts(std::string_view text);
 
 // Unmounts every filesystem it can, deepest first, and remounts read-only what it cannot
 // unmount, / last. Returns one line per failure. Only for the machine's own init: in a

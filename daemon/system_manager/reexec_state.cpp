@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/fd_passing.hpp"
 #include "common/text_file.hpp"
 
@@ -37,6 +39,7 @@ bool decode_line(const std::vector<std::string_view>& f, reexec_state& s) {
         auto& c = f[0] == "logger" ? s.logger : s.manager;
         long long ms = 0;
         return f.size() == 3 && parse_number(f[1], c.pid) && parse_number(f[2], ms) && ms >= 0 &&
+               std::chrono::milliseconds(ms) <= reexec_state::max_uptime &&
                (c.uptime = std::chrono::milliseconds(ms), true);
     }
     if (f[0] == "shell") return f.size() == 2 && parse_number(f[1], s.shell);
@@ -53,6 +56,9 @@ bool decode_line(const std::vector<std::string_view>& f, reexec_state& s) {
         if (!what || !parse_number(f[1], on) || on > 1 || !parse_number(f[3], pid) || pid <= 0) {
             return false;
         }
+        // A channel runs one job at a time.
+        if (std::ranges::any_of(s.jobs, [on](const auto& j) { return j.on == channel(on); }))
+            return false;
         s.jobs.push_back({static_cast<channel>(on), *what, pid});
         return true;
     }
@@ -125,6 +131,13 @@ std::optional<reexec_state> decode(std::string_view text, std::string& error) {
             error = fmt::format("line {} is malformed: {}", i + 1, lines[i]);
             return std::nullopt;
         }
+    }
+    // Each descriptor has one owner in the new image: one named twice would be closed twice.
+    auto fds = s.descriptors();
+    std::sort(fds.begin(), fds.end());
+    if (auto twice = std::adjacent_find(fds.begin(), fds.end()); twice != fds.end()) {
+        error = fmt::format("descriptor {} is named twice", *twice);
+        return std::nullopt;
     }
     return s;
 }

@@ -28,9 +28,13 @@ struct reexec_state {
     int control_socket = -1;
     int store_peer = -1;  // our end of the running service-manager's fd store socket
 
+    // The longest uptime a record may give: what steady_clock's nanoseconds hold, so that the
+    // new image can take it from the clock.
+    static constexpr auto max_uptime = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::duration::max());
     struct child {
         pid_t pid = -1;
-        std::chrono::milliseconds uptime{0};  // how long it had been running
+        std::chrono::milliseconds uptime{0};  // how long it had been running (<= max_uptime)
     };
     child logger, manager;
     pid_t shell = -1;
@@ -40,7 +44,7 @@ struct reexec_state {
         target what;
         pid_t pid;
     };
-    std::vector<job> jobs;          // running
+    std::vector<job> jobs;          // running, at most one per channel
     std::vector<target> pending;    // requested, not started
     bool init_sent = false;
     std::optional<int> exit_status;  // asked for by `system-control exit N`
@@ -56,7 +60,8 @@ struct reexec_state {
 };
 
 std::string encode(const reexec_state& s);
-// nullopt, with the reason in `error`, unless the whole text is a valid record of this version.
+// nullopt, with the reason in `error`, unless the whole text is a valid record of this version
+// that names no descriptor twice.
 std::optional<reexec_state> decode(std::string_view text, std::string& error);
 
 std::optional<target> parse_target(std::string_view name) noexcept;

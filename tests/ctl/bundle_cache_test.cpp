@@ -271,3 +271,53 @@ TEST_CASE("a read that met an error, or a lint read, is never stored; a dangling
     CHECK(!fresh.from_cache);
     CHECK(!fresh.tree.at(*fresh.tree.relations.find("lost")).missing);
 }
+
+// fuzz/corpus/bundle_cache/crash-string-without-nul: a path whose NUL was overwritten read as
+// an empty string with no data, still "well formed"; its fact was then checked with stat(NULL),
+// whose EFAULT a stored error could match, and the decoder for tests threw on it.
+TEST_CASE("a stored string without its NUL, or with one inside, makes the whole copy malformed") {
+    scratch s;
+    make_tree(s.dir);
+    hw::bundle_loader loader(hw::bundle_path({s.dir}), start_read());
+    hw::cached_bundles c;
+    c.ids.push_back(loader.load("all"));
+    hw::path_facts facts;
+    c.tree = std::move(loader).finish(&facts);
+    REQUIRE(!facts.paths().empty());
+    const std::string key = "key\n", bytes = hw::encode_cache_file(key, c, facts);
+    hw::path_facts back;
+    REQUIRE(hw::decode_cache_file(bytes, key, back));
+    CHECK(hw::encode_cache_file(key, c, back) == bytes);
+
+    const std::string& first = facts.paths().front().path;
+    auto at = bytes.find(first + '\0');
+    REQUIRE(at != std::string::npos);
+    std::string cut = bytes, inside = bytes;
+    cut[at + first.size()] = 'x';
+    inside[at + 1] = '\0';
+    CHECK(!hw::decode_cache_file(cut, key, back));
+    CHECK(!hw::decode_cache_file(inside, key, back));
+}
+
+// fuzz/corpus/bundle_cache/crash-timeout-past-clock: a stored timeout was any 64-bit count of
+// milliseconds, and system-control's job engine adds it to the steady clock in nanoseconds
+// (signed overflow, undefined behaviour, past 2^63 ns).
+TEST_CASE("a stored timeout parse_seconds could not have given makes the copy malformed") {
+    hw::cached_bundles c;
+    c.tree.bundles.resize(1);
+    c.tree.bundles[0].name = "a";
+    hw::graph_builder g;
+    g.add_node("a");
+    c.tree.relations = std::move(g).build();
+    hw::path_facts facts, back;
+    for (auto ms : {std::chrono::milliseconds(0), std::chrono::milliseconds(hw::max_seconds)}) {
+        c.tree.bundles[0].start_timeout = ms;
+        auto decoded = hw::decode_cache_file(hw::encode_cache_file("k", c, facts), "k", back);
+        REQUIRE(decoded);
+        CHECK(decoded->tree.bundles[0].start_timeout == ms);
+    }
+    c.tree.bundles[0].start_timeout = hw::max_seconds + std::chrono::milliseconds(1);
+    CHECK(!hw::decode_cache_file(hw::encode_cache_file("k", c, facts), "k", back));
+    c.tree.bundles[0].start_timeout = std::chrono::milliseconds(-2);
+    CHECK(!hw::decode_cache_file(hw::encode_cache_file("k", c, facts), "k", back));
+}

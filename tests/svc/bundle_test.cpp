@@ -11,6 +11,8 @@
 #include <tuple>
 #include <vector>
 
+#include "common/bundle.hpp"
+
 using namespace hw::svc;
 using hw::valid_cgroup_setting;
 
@@ -81,6 +83,18 @@ TEST_CASE("a bad number is an error that names the file and the text") {
     CHECK(!read_bundle(t.root + "/b", "b", "/run/x"));
 }
 
+// fuzz/corpus/bundle_files/: system-control took "90\n0" as 90 s (its first line), ".5", "5."
+// and "1 .5", and refused 2^31 s; service-manager refused or took each the other way.
+TEST_CASE("a duration file means to service-manager what it means to system-control") {
+    temp_bundle t;
+    t.file("timeout-start", "90\n0\n");
+    CHECK(!read_bundle(t.root + "/b", "b", "/run/x"));
+    for (const char* text : {"90\n0", ".5", "5.", "1 .5", "-1", "+1", "0x10", "2147483648.001"})
+        CHECK_MESSAGE(!hw::parse_seconds(text), std::string(text));
+    CHECK(hw::parse_seconds("2147483648") == hw::max_seconds);
+    CHECK(hw::parse_seconds("\t007.5\r\n") == std::chrono::milliseconds(7500));
+}
+
 TEST_CASE("a supervise symlink and a log link are followed") {
     temp_bundle t;
     t.file("run");
@@ -103,12 +117,12 @@ TEST_CASE("a bundle without a service directory is its own service directory") {
     CHECK(b->service_dir == b->bundle_dir);
     CHECK(b->config.has_run);
     CHECK(parse_number("12") == 12u);
-    CHECK(parse_duration("0.25") == std::chrono::milliseconds(250));
-    CHECK(parse_duration(" 10\n") == std::chrono::milliseconds(10000));
-    CHECK(parse_duration("1.2345") == std::chrono::milliseconds(1234));
-    CHECK(!parse_duration("1."));
-    CHECK(!parse_duration(".5"));
-    CHECK(!parse_duration("5ms"));
+    CHECK(hw::parse_seconds("0.25") == std::chrono::milliseconds(250));
+    CHECK(hw::parse_seconds(" 10\n") == std::chrono::milliseconds(10000));
+    CHECK(hw::parse_seconds("1.2345") == std::chrono::milliseconds(1234));
+    CHECK(!hw::parse_seconds("1."));
+    CHECK(!hw::parse_seconds(".5"));
+    CHECK(!hw::parse_seconds("5ms"));
     CHECK(!parse_number("-1"));
     CHECK(!parse_number(""));
 }

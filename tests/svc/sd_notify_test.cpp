@@ -1,3 +1,4 @@
+#include "common/bundle.hpp"
 #include "common/fd_passing.hpp"
 #include "daemon/service_manager/sd_notify.hpp"
 
@@ -23,6 +24,21 @@ TEST_CASE("notification text is parsed key by key and unknown keys are ignored")
     CHECK(m.watchdog);
     CHECK(!m.watchdog_trigger);
     CHECK(!m.stopping);
+}
+
+// fuzz/corpus/sd_notify/crash-extend-timeout-overflow: the machine added the extension to its
+// clock in nanoseconds, and 88888888888888881 us overflowed (undefined behaviour).
+TEST_CASE("an extension longer than any timeout is capped, and the deadline stays on the clock") {
+    auto m = parse_notify("EXTEND_TIMEOUT_USEC=88888888888888881");
+    REQUIRE(m.extend_timeout);
+    CHECK(*m.extend_timeout == hw::max_seconds);
+    service_config cfg;
+    cfg.ready_by = readiness::sd_notify;
+    service_machine machine(cfg);
+    const mono_time now = std::chrono::hours(240);
+    machine.handle(letter_event::up, now);
+    for (const auto& ev : notify_events(m, cfg.ready_by)) machine.handle(ev, now);
+    CHECK(machine.deadline() == now + hw::max_seconds);
 }
 
 TEST_CASE("malformed values are ignored rather than guessed") {

@@ -62,6 +62,35 @@ TEST_CASE("a state file of another format or with a bad value is refused") {
     CHECK(parse_saved(text + "future_key whatever\n"));  // unknown keys are for later versions
 }
 
+// fuzz/corpus/state_file/crash-*: a CR in status_text was read as is but written as a space,
+// so what was read did not survive the next write; "run_started -9223372036854775808" made
+// the restored machine's restart policy overflow (now - run_started, undefined behaviour);
+// record lines went through sscanf, which took trailing junk and overflowed silently.
+TEST_CASE("a state file reads back as it would be written, with every time on the clock") {
+    auto text = serialize(sample());
+    auto with = [&text](std::string_view from, std::string_view to) {
+        std::string changed = text;
+        changed.replace(changed.find(from), from.size(), to);
+        return changed;
+    };
+    auto cr = parse_saved(with("status_text line one line two", "status_text a\rb"));
+    REQUIRE(cr);
+    CHECK(cr->status_text == "a b");
+    CHECK(parse_saved(serialize(*cr)) == cr);
+    for (auto key : {"since ", "run_started ", "deadline "}) {
+        auto line = text.substr(text.find(key), text.find('\n', text.find(key)) - text.find(key));
+        CHECK_MESSAGE(!parse_saved(with(line, std::string(key) + "-1")), std::string(key));
+        CHECK_MESSAGE(!parse_saved(with(line, std::string(key) + "4611686018427387905")), std::string(key));
+        CHECK_MESSAGE(parse_saved(with(line, std::string(key) + "4611686018427387904")), std::string(key));
+    }
+    auto record = text.substr(text.find("record 1 "), text.find('\n', text.find("record 1 ")) -
+                                                           text.find("record 1 "));
+    for (auto bad : {"record 1 1 0 5 junk", "record 1 2 0 5", "record 1 1 99999999999 5",
+                     "record 4 1 0 5", "record 1 1 0 -5", "record 1 1 0"})
+        CHECK_MESSAGE(!parse_saved(with(record, bad)), std::string(bad));
+    CHECK(parse_saved(with(record, "record 1 1 -1 5")));
+}
+
 TEST_CASE("state files are written atomically and read back from their directory") {
     char tmpl[] = "/tmp/hw-state-test.XXXXXX";
     std::string dir = ::mkdtemp(tmpl);

@@ -100,3 +100,22 @@ TEST_CASE("a pending or running kexec job survives re-execution by its name") {
     CHECK(back->jobs[0].what == target::kexec);
     CHECK(back->pending == std::vector<target>{target::kexec, target::emergency});
 }
+
+// fuzz/corpus/reexec_state/crash-fd-twice, crash-uptime, crash-jobs-per-channel.
+TEST_CASE("a record that would give one descriptor two owners, overflow the clock or resume "
+          "two jobs on one channel is refused whole") {
+    std::string text = encode(sample()), error;
+    auto with = [&](std::string_view from, std::string_view to) {
+        std::string changed = text;
+        changed.replace(changed.find(from), from.size(), to);
+        return changed;
+    };
+    CHECK(!decode(with("store 13 ", "store 5 "), error));
+    CHECK(error == "descriptor 5 is named twice");
+    CHECK(!decode(with("store_peer 11", "store_peer 12"), error));
+    CHECK(!decode(with("logger 42 1500", "logger 42 9223372036854775"), error));
+    CHECK(error.find("malformed") != std::string::npos);
+    CHECK(decode(with("logger 42 1500", "logger 42 9223372036854"), error));
+    CHECK(!decode(with("job 0 normal 77\n", "job 0 normal 77\njob 0 rescue 78\n"), error));
+    CHECK(decode(with("job 0 normal 77\n", "job 0 normal 77\njob 1 emergency 78\n"), error));
+}
