@@ -124,6 +124,15 @@ shutdown_case() {
     cleanup
 }
 
+# Exits 77 (meson's skip) unless tests/e2e/docker-like can run here: it drops capabilities
+# with setpriv inside a user namespace.
+require_docker_like() {
+    unshare --user --map-root-user --pid --fork --mount "$E2E_DIR/docker-like" true 2>/dev/null &&
+        return 0
+    echo "SKIP: cannot drop capabilities with setpriv here"
+    exit 77
+}
+
 cleanup() {
     [ -n "${NS:-}" ] && kill -9 "$NS" 2>/dev/null
     [ -n "${T:-}" ] && [ -z "${KEEP:-}" ] && rm -rf "$T"

@@ -6,10 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 trap cleanup EXIT
 docker_like=$E2E_DIR/docker-like
-if ! unshare --user --map-root-user --pid --fork --mount "$docker_like" true 2>/dev/null; then
-    echo "SKIP: cannot drop capabilities with setpriv here"
-    exit 77
-fi
+require_docker_like
 units=$(cd "$E2E_DIR/../../units" && pwd)
 ctl=$BUILD_DIR/ctl/system-control
 
