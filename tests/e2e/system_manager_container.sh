@@ -36,7 +36,8 @@ cleanup
 echo "# system-control exit -f with a restart program's arguments: at once, 128 + the signal"
 boot || exit 1
 wait_for "the normal job" 10 grep -q "start normal" "$T/jobs"
-check "system-control exit -f kill KILL 9 is taken" in_ns "$real_ctl" exit -f kill KILL 9
+# Its own exit status is not checked: the final stop it asks for may end it first.
+in_ns "$real_ctl" exit -f kill KILL 9
 wait_exit 30
 check "the container ends with status 137" test "$STATUS" = 137
 check "no poweroff job ran" bash -c "! grep -q 'start poweroff' '$T/jobs'"
