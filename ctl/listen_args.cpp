@@ -32,8 +32,8 @@ std::expected<listen_address, std::string> unix_address(listen_address a, std::s
     auto name = abstract ? text.substr(1) : text;
     sockaddr_un un{};
     if (name.empty() || name.size() >= sizeof un.sun_path)
-        return std::unexpected(fmt::format("{}: a socket name of 1 to {} bytes", text,
-                                           sizeof un.sun_path - 1));
+        return std::unexpected(
+            fmt::format("{}: a socket name of 1 to {} bytes", text, sizeof un.sun_path - 1));
     if (name.find('\0') != std::string_view::npos)
         return std::unexpected(fmt::format("{}: a NUL in a socket name", text));
     un.sun_family = AF_UNIX;
@@ -99,14 +99,29 @@ struct option {
     bool takes_value;
 };
 constexpr std::array<option, 23> options = {{
-    {"stream", true},         {"datagram", true},       {"seqpacket", true},
-    {"fifo", true},           {"backlog", true},        {"mode", true},
-    {"directory-mode", true}, {"owner", true},          {"group", true},
-    {"reuse-port", false},    {"free-bind", false},     {"transparent", false},
-    {"pass-credentials", false}, {"pass-security", false}, {"keep-alive", false},
-    {"no-delay", false},      {"broadcast", false},     {"ipv6-only", false},
-    {"ipv6-and-ipv4", false}, {"receive-buffer", true}, {"send-buffer", true},
-    {"name", true},           {"help", false},
+    {"stream", true},
+    {"datagram", true},
+    {"seqpacket", true},
+    {"fifo", true},
+    {"backlog", true},
+    {"mode", true},
+    {"directory-mode", true},
+    {"owner", true},
+    {"group", true},
+    {"reuse-port", false},
+    {"free-bind", false},
+    {"transparent", false},
+    {"pass-credentials", false},
+    {"pass-security", false},
+    {"keep-alive", false},
+    {"no-delay", false},
+    {"broadcast", false},
+    {"ipv6-only", false},
+    {"ipv6-and-ipv4", false},
+    {"receive-buffer", true},
+    {"send-buffer", true},
+    {"name", true},
+    {"help", false},
 }};
 
 const option* find_option(std::string_view name) {
@@ -123,9 +138,10 @@ bool valid_fd_name(std::string_view name) {
     return true;
 }
 
-// Applies one option (with its value) to `r`; an error message if the value is bad.
-std::expected<void, std::string> apply(listen_request& r, std::string_view name,
-                                       std::string_view value) {
+}  // namespace
+
+std::expected<void, std::string> apply_option(listen_request& r, std::string_view name,
+                                              std::string_view value) {
     auto bad = [&](std::string_view what) {
         return std::unexpected(fmt::format("--{}={}: {}", name, value, what));
     };
@@ -180,8 +196,6 @@ std::expected<void, std::string> apply(listen_request& r, std::string_view name,
     return {};
 }
 
-}  // namespace
-
 std::string listen_address::path() const {
     if (kind == socket_kind::fifo) return text;
     if (family == AF_UNIX && text.starts_with('/')) return text;
@@ -194,12 +208,14 @@ std::expected<listen_address, std::string> parse_address(socket_kind kind, std::
     a.text = text;
     if (text.empty()) return std::unexpected("an empty address");
     if (kind == socket_kind::fifo) {
-        if (!text.starts_with('/')) return std::unexpected(fmt::format("{}: a FIFO needs an absolute path", text));
+        if (!text.starts_with('/'))
+            return std::unexpected(fmt::format("{}: a FIFO needs an absolute path", text));
         return a;
     }
     if (text.starts_with('/') || text.starts_with('@')) return unix_address(std::move(a), text);
     if (kind == socket_kind::seqpacket)
-        return std::unexpected(fmt::format("{}: a sequential-packet socket is a path or @name", text));
+        return std::unexpected(
+            fmt::format("{}: a sequential-packet socket is a path or @name", text));
     if (text.starts_with("vsock:"))
         return std::unexpected(fmt::format("{}: not supported: AF_VSOCK", text));
     return inet_address(std::move(a), text);
@@ -234,12 +250,13 @@ std::expected<listen_request, std::string> parse_arguments(std::span<const std::
             r.help = true;
             return r;
         }
-        if (auto ok = apply(r, name, value); !ok) return std::unexpected(ok.error());
+        if (auto ok = apply_option(r, name, value); !ok) return std::unexpected(ok.error());
     }
     r.program.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
     if (r.program.empty()) return std::unexpected("no program to run after --");
     if (r.sockets.empty())
-        return std::unexpected("no socket: name one with --stream, --datagram, --seqpacket or --fifo");
+        return std::unexpected(
+            "no socket: name one with --stream, --datagram, --seqpacket or --fifo");
     return r;
 }
 

@@ -30,7 +30,7 @@ enum class socket_kind { stream, datagram, seqpacket, fifo };
 
 struct listen_address {
     socket_kind kind = socket_kind::stream;
-    std::string text;  // as written, for messages
+    std::string text;        // as written, for messages
     int family = AF_UNSPEC;  // AF_UNIX, AF_INET or AF_INET6; AF_UNSPEC for a FIFO
     sockaddr_storage addr{};
     socklen_t length = 0;
@@ -66,6 +66,11 @@ struct listen_request {
 
 // One address of the given kind ("/run/x.sock", "8080", "[::1]:53", ...); a FIFO takes a path.
 std::expected<listen_address, std::string> parse_address(socket_kind kind, std::string_view text);
+
+// One option (`name` without its "--", one of socket-listen's) with its value ("" for a flag)
+// applied to `r`: a socket added, or an option set; the message if the value is wrong.
+std::expected<void, std::string> apply_option(listen_request& r, std::string_view name,
+                                              std::string_view value);
 
 // The command line after the program's name.
 std::expected<listen_request, std::string> parse_arguments(std::span<const std::string> args);

@@ -93,9 +93,12 @@ std::expected<unique_fd, failure> make_fifo(const listen_address& a, const liste
 
 int socket_type(socket_kind kind) {
     switch (kind) {
-        case socket_kind::datagram: return SOCK_DGRAM;
-        case socket_kind::seqpacket: return SOCK_SEQPACKET;
-        default: return SOCK_STREAM;
+        case socket_kind::datagram:
+            return SOCK_DGRAM;
+        case socket_kind::seqpacket:
+            return SOCK_SEQPACKET;
+        default:
+            return SOCK_STREAM;
     }
 }
 

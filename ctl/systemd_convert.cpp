@@ -77,7 +77,6 @@ std::string mount_bundle(std::string_view path) {
 }
 
 std::string unsupported_kind(std::string_view suffix) {
-    if (suffix == "socket") return "not supported: socket activation";
     if (suffix == "timer") return "not supported: timer units";
     if (suffix == "path") return "not supported: path activation";
     return fmt::format("not supported: .{} units (only services and targets convert)", suffix);
@@ -172,7 +171,7 @@ std::expected<bundle_ref, std::string> bundle_for_unit(std::string_view text) {
         return std::unexpected(fmt::format("{} is a template, not a unit", text));
     std::string stem = n->templated ? n->prefix + "@" + n->instance : n->prefix;
     bundle_ref ref;
-    if (n->suffix == "service" || n->suffix == "target") {
+    if (n->suffix == "service" || n->suffix == "target" || n->suffix == "socket") {
         bool target = n->suffix == "target";
         const standard_name* t = standard(target, stem);
         ref = {t ? std::string(t->heartwood) : stem, target};
@@ -224,6 +223,10 @@ conversion converter::convert() {
                                   name_.full(), name_.prefix, name_.suffix));
     else if (!self)
         error_in_file(self.error());
+    else if (name_.suffix == "socket")
+        error_in_file(fmt::format("a socket unit is converted with its service: convert {}.service",
+                                  name_.templated ? name_.prefix + "@" + name_.instance
+                                                  : name_.prefix));
     else if (name_.suffix == "mount")
         error_in_file(
             "not supported: mount units (heartwood mounts what /etc/fstab lists: "
@@ -290,6 +293,7 @@ void converter::service() {
     if (ready == readiness::after_run) out_.files.push_back({"service/ready_after_run", "", false});
     if (boolean("Service", "RemainAfterExit").value_or(false) || type == "forking")
         out_.files.push_back({"service/remain", "", false});
+    sockets(oneshot);
     timeouts(oneshot);
     kill_settings();
     resource_controls();

@@ -51,6 +51,9 @@ struct unit_source {
     std::string name;  // the unit's name: "getty@tty1.service"
     std::string path;  // the file it was read from ("/lib/systemd/system/getty@.service")
     std::vector<assignment> assignments;  // the file's, then its drop-ins'
+    // For a service: the socket unit of the same name ("getty@tty1.socket"), if there is one.
+    // Its sockets are made by socket-listen before the service's main command (ctl/README.md).
+    std::vector<unit_source> sockets;
 };
 
 // Whether a bundle is there already (on the bundle path, or being converted alongside).
@@ -66,7 +69,8 @@ struct conversion {
 
 conversion convert_unit(const unit_source& unit, const bundle_exists& exists);
 
-// The bundle that stands for a systemd unit name in a relationship: X.service is X; the standard
+// The bundle that stands for a systemd unit name in a relationship: X.service and X.socket are
+// X (a socket is made by its service's bundle); the standard
 // targets are heartwood's (default.target is normal, graphical.target workstation, ...; see
 // ctl/README.md), other targets keep their name; X.mount is mount@X as fstab-bundles names it
 // ("-.mount" is remount-root). An error message for other kinds of unit and for names that

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,10 @@ class converter {
                                 const exit_lists& lists);
     std::vector<std::string> exit_patterns(std::string_view key);
     void relationships(bool is_target);
+    // systemd_socket.cpp: the socket unit of the service, made by socket-listen in run.
+    void sockets(bool oneshot);
+    void socket_unit(const unit_source& socket);
+    void socket_install(settings& s, const specifiers& sp);
     void link_units(const assignment& at, std::string_view dir, bool requirement);
     void requires_mounts_for();
     void default_dependencies(bool is_target);
@@ -120,10 +125,15 @@ class converter {
     std::string privileges_;  // "setpriv ... --" before commands run as User=, or ""
     std::vector<directory> directories_;
     std::vector<std::string> directory_env_;  // "export RUNTIME_DIRECTORY=..." lines
+    std::string listen_;  // "socket-listen ... --" before the main command, or ""
+    std::vector<std::string> removed_files_;  // by stop: sockets with RemoveOnStop=yes
     bool env_reader_ = false;  // EnvironmentFile= is used: the bundle gets the reader
 };
 
 // A whole decimal number (at most 9 digits).
 bool parse_count(std::string_view text, unsigned& out);
+
+// "1024", "64K", "1G" (powers of 1024, as systemd reads sizes); `sizes`: without a suffix only.
+std::optional<std::uint64_t> parse_size(std::string_view text, bool sizes = true);
 
 }  // namespace hw::ctl::systemd

@@ -118,8 +118,9 @@ constexpr std::array<limit_kind, 16> limit_kinds = {{
     {"LimitRTTIME", "rttime", limit_unit::usec},
 }};
 
-// "1024", "64K", "1G" (powers of 1024, as systemd reads sizes); `sizes`: without a suffix only.
-std::optional<std::uint64_t> parse_size(std::string_view text, bool sizes = true) {
+}  // namespace
+
+std::optional<std::uint64_t> parse_size(std::string_view text, bool sizes) {
     std::uint64_t value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     std::string_view suffix(end, static_cast<std::size_t>(text.data() + text.size() - end));
@@ -132,6 +133,8 @@ std::optional<std::uint64_t> parse_size(std::string_view text, bool sizes = true
     if (value > (~std::uint64_t(0) >> shift)) return std::nullopt;
     return value << shift;
 }
+
+namespace {
 
 // One side (soft or hard) of a Limit...= value, as prlimit(1) takes it.
 std::optional<std::string> limit_value(std::string_view text, limit_unit unit) {
@@ -222,6 +225,7 @@ void converter::programs(const std::vector<located_command>& start,
     std::string removed;
     for (const auto& d : directories_)
         if (d.removed) removed += " " + d.path;
+    for (const auto& f : removed_files_) removed += " " + f;
     if (!post.empty() || !removed.empty()) {
         std::vector<std::string> body;
         if (!removed.empty()) body.push_back(fmt::format("trap 'rm -rf --{}' EXIT", removed));
@@ -571,6 +575,8 @@ std::optional<shell_word> converter::word(const assignment& at, std::string_view
 std::string converter::command_text(const located_command& c, bool last, bool as_user) const {
     std::string text = render(c.cmd.words);
     if (as_user && !c.cmd.full_privileges && !privileges_.empty()) text = privileges_ + " " + text;
+    // The main command (run's last) gets the service's sockets, made before any privilege drop.
+    if (last && !listen_.empty()) text = listen_ + " " + text;
     if (c.cmd.ignore_failure) return text + " || :";  // '-': a failure is not one
     return last ? "exec " + text : text;
 }

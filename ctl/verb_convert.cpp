@@ -89,6 +89,22 @@ std::string skipped(const std::string& path) {
     return {};
 }
 
+// The service that a socket unit given on the command line is converted with: X.service (or,
+// for an instance, its template X@.service) beside X.socket; an error if there is none.
+std::expected<std::string, std::string> service_of_socket(const std::string& path) {
+    std::string dir = dir_of(path), base = base_of(path);
+    auto name = parse_unit_name(base);
+    if (!name) return std::unexpected(fmt::format("'{}' is not a unit name", base));
+    std::string stem = name->templated ? name->prefix + "@" + name->instance : name->prefix;
+    std::string service = dir + "/" + stem + ".service";
+    if (find_unit_files(service)) return service;
+    if (!name->templated && exists(dir + "/" + name->prefix + "@.service"))
+        return std::unexpected(fmt::format(
+            "not supported: Accept=yes ({}@.service, a service instance per connection)",
+            name->prefix));
+    return std::unexpected(fmt::format("no {}.service beside it to convert it with", stem));
+}
+
 struct tally {
     unsigned clean = 0, warned = 0, skipped = 0, failed = 0;
 };
@@ -105,6 +121,9 @@ class unit_converter {
     int convert(const std::string& path, tally& count);
 
   private:
+    std::optional<int> read(const unit_files& files, unit_source& into, tally& count, bool& warned);
+    std::optional<int> add_socket(unit_source& service, const std::string& path, tally& count,
+                                  bool& warned);
     std::optional<std::string> find(const bundle_ref& b) const {
         std::string in_root = bundle_path_in(root_, b);
         if (converting_.contains(b) || exists(in_root)) return in_root;
@@ -130,23 +149,51 @@ int unit_converter::convert(const std::string& path, tally& count) {
         report_warning(ctx_, fmt::format("{}: {}", files->unit, why));
         return ++count.skipped, exit_code::ok;
     }
-    unit_source source{base_of(path), files->unit, {}};
+    unit_source source{base_of(path), files->unit, {}, {}};
+    bool warned = false;
+    if (auto failed = read(*files, source, count, warned)) return *failed;
+    if (auto failed = add_socket(source, path, count, warned)) return *failed;
+    auto c = convert_unit(source, [this](const bundle_ref& b) { return find(b).has_value(); });
+    if (report(c.problems)) return ++count.failed, exit_code::no;
+    if (!c.bundle) return ++count.skipped, exit_code::ok;  // heartwood has its own
+    ++(!warned && c.problems.empty() ? count.clean : count.warned);
+    return write(*c.bundle);
+}
+
+// Reads the unit's file and drop-ins into `into`, reporting what parsing found: the exit code
+// of a failure (counted), or nullopt; `warned` is set when there was a warning.
+std::optional<int> unit_converter::read(const unit_files& files, unit_source& into, tally& count,
+                                        bool& warned) {
     diagnostics problems;
-    files->dropins.insert(files->dropins.begin(), files->unit);
-    for (const auto& file : files->dropins) {
+    std::vector<std::string> all = files.dropins;
+    all.insert(all.begin(), files.unit);
+    for (const auto& file : all) {
         auto text = read_text_file(file.c_str(), 1 << 20);
         if (!text) {
             report_error(ctx_, fmt::format("unable to read {}: {}", file, text.error().message()));
             return ++count.failed, exit_code::failure;
         }
-        parse_unit(file, *text, source.assignments, problems);
+        parse_unit(file, *text, into.assignments, problems);
     }
     if (report(problems)) return ++count.failed, exit_code::no;
-    auto c = convert_unit(source, [this](const bundle_ref& b) { return find(b).has_value(); });
-    if (report(c.problems)) return ++count.failed, exit_code::no;
-    if (!c.bundle) return ++count.skipped, exit_code::ok;  // heartwood has its own
-    ++(problems.empty() && c.problems.empty() ? count.clean : count.warned);
-    return write(*c.bundle);
+    warned = warned || !problems.empty();
+    return std::nullopt;
+}
+
+// A service's socket unit (X.socket beside X.service, or its template's), read into it.
+std::optional<int> unit_converter::add_socket(unit_source& service, const std::string& path,
+                                              tally& count, bool& warned) {
+    auto name = parse_unit_name(base_of(path));
+    if (!name || name->suffix != "service") return std::nullopt;
+    std::string stem = name->templated ? name->prefix + "@" + name->instance : name->prefix;
+    std::string socket_path =
+        dir_of(std::filesystem::absolute(path).string()) + "/" + stem + ".socket";
+    auto files = find_unit_files(socket_path);
+    if (!files || !skipped(files->unit).empty()) return std::nullopt;  // none, or masked
+    unit_source socket{stem + ".socket", files->unit, {}, {}};
+    if (auto failed = read(*files, socket, count, warned)) return failed;
+    service.sockets.push_back(std::move(socket));
+    return std::nullopt;
 }
 
 int unit_converter::write(const bundle_spec& spec) {
@@ -196,12 +243,33 @@ int verb_convert_systemd_units(context& ctx) {
     unit_converter converter(ctx, root, std::move(converting));
     tally count;
     int status = exit_code::ok;
-    for (const auto& path : ctx.cl.args) status = std::max(status, converter.convert(path, count));
-    if (ctx.cl.args.size() > 1 && !ctx.quiet)
+    // A socket unit is converted with its service, once however both are named.
+    std::vector<std::string> units;
+    for (const auto& path : ctx.cl.args) {
+        auto name = parse_unit_name(base_of(path));
+        if (!name || name->suffix != "socket") {
+            units.push_back(path);
+            continue;
+        }
+        auto service = service_of_socket(path);
+        if (!service) {
+            report_error(ctx, fmt::format("{}: {}", path, service.error()));
+            ++count.failed;
+            status = std::max(status, exit_code::no);
+            continue;
+        }
+        units.push_back(*service);
+    }
+    std::set<std::string> seen;
+    for (const auto& path : units) {
+        std::string absolute = std::filesystem::absolute(path).lexically_normal().string();
+        if (seen.insert(absolute).second) status = std::max(status, converter.convert(path, count));
+    }
+    unsigned total = count.clean + count.warned + count.skipped + count.failed;
+    if (total > 1 && !ctx.quiet)
         fmt::print(stderr,
                    "{}: {} units: {} converted cleanly, {} with warnings, {} skipped, {} failed\n",
-                   ctx.program, ctx.cl.args.size(), count.clean, count.warned, count.skipped,
-                   count.failed);
+                   ctx.program, total, count.clean, count.warned, count.skipped, count.failed);
     return status;
 }
 

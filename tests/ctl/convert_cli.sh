@@ -20,15 +20,15 @@ link_is() { # link_is PATH TEXT
 
 # --- the good units, in one run: clean, apart from the warnings they deserve
 good="webapp.service db.service prepare-data.service legacyd.service worker@a.service
-      worker@b.service app.target www.service"
+      worker@b.service app.target www.service control-api.socket"
 expect 0 "$SC" convert-systemd-units --bundle-root "$T/etc" $(for u in $good; do echo "$U/$u"; done)
-has "summary" "$err" "8 units: 6 converted cleanly, 1 with warnings, 1 skipped, 0 failed"
+has "summary" "$err" "9 units: 7 converted cleanly, 1 with warnings, 1 skipped, 0 failed"
 has "PIDFile" "$err" "$U/legacyd.service:6: unused: PIDFile="
 has "KillMode" "$err" "$U/legacyd.service:8: KillMode=process: heartwood stops every process"
 has "alias" "$err" "$U/www.service: an alias of webapp.service: not converted"
 [ -e "$T/etc/services/www" ] && fail "the alias www was converted"
 for b in services/webapp services/db services/prepare-data services/legacyd services/worker@a \
-    services/worker@b targets/app; do
+    services/worker@b targets/app services/control-api; do
     [ -x "$T/etc/$b/service/run" ] || [ "$b" = targets/app ] || fail "$b has no run program"
     [ -d "$T/etc/$b" ] || fail "$b was not written"
 done
@@ -61,6 +61,10 @@ has "webapp restart" "$(cat "$T/etc/services/webapp/service/restart")" "exec sle
 has "worker@a nice" "$(cat "$T/etc/services/worker@a/service/run")" "renice -n 5 "
 has "worker@b nice" "$(cat "$T/etc/services/worker@b/service/run")" "renice -n 10 "
 has "worker@b log" "$(cat "$T/etc/services/worker@b/service/run")" "exec 1>>/var/log/worker-b.log 2>&1"
+# A socket unit, named alone, is converted with its service: socket-listen makes its socket.
+has "control-api run" "$(cat "$T/etc/services/control-api/service/run")" \
+    "exec socket-listen --name control-api.socket --stream /run/control-api.sock --mode 0660 -- /usr/bin/control-api"
+link_is "$T/etc/services/control-api/wanted-by/multi-user" "$T/usr/targets/multi-user"
 [ -e "$T/etc/services/db/service/sd_notify" ] || fail "db has no sd_notify"
 [ "$(cat "$T/etc/services/db/service/timeout-start")" = 120 ] || fail "db timeout-start"
 [ "$(cat "$T/etc/services/db/service/timeout-stop")" = 0 ] || fail "db timeout-stop"
@@ -95,7 +99,7 @@ has "broken" "$err" "error: $U/broken.service:1: Description= comes before any [
 has "broken" "$err" "error: $U/broken.service:4: not an assignment (no '=')"
 has "specifier" "$err" "error: $U/bad-specifier.service:2: ExecStart=: unknown specifier %z"
 has "two commands" "$err" "error: $U/two-commands.service:3: Type=simple needs exactly one ExecStart="
-has "socket" "$err" "error: $U/ssh-like.socket: not supported: socket activation"
+has "socket" "$err" "error: $U/ssh-like.socket: not supported: Accept=yes (ssh-like@.service, a service instance per connection)"
 has "timer" "$err" "error: $U/cleanup.timer: not supported: timer units"
 has "masked" "$err" "warning: $U/masked.service: masked"
 has "missing" "$err" "error: $U/no-such.service: no such file"

@@ -117,11 +117,31 @@ TEST_CASE("bad addresses and ports say what is wrong") {
 }
 
 TEST_CASE("sockets in order, options for all of them, the program after --") {
-    auto r = parse({"--stream", "/run/a.sock", "--datagram=@b", "--fifo", "/run/c.fifo",
-                    "--seqpacket", "/run/d", "--backlog=16", "--mode", "0600",
-                    "--directory-mode=0700", "--owner", "daemon", "--group=adm", "--reuse-port",
-                    "--no-delay", "--ipv6-only", "--receive-buffer", "65536", "--name", "web",
-                    "--", "/usr/bin/daemon", "--foreground", "--"});
+    auto r = parse({"--stream",
+                    "/run/a.sock",
+                    "--datagram=@b",
+                    "--fifo",
+                    "/run/c.fifo",
+                    "--seqpacket",
+                    "/run/d",
+                    "--backlog=16",
+                    "--mode",
+                    "0600",
+                    "--directory-mode=0700",
+                    "--owner",
+                    "daemon",
+                    "--group=adm",
+                    "--reuse-port",
+                    "--no-delay",
+                    "--ipv6-only",
+                    "--receive-buffer",
+                    "65536",
+                    "--name",
+                    "web",
+                    "--",
+                    "/usr/bin/daemon",
+                    "--foreground",
+                    "--"});
     REQUIRE(r);
     REQUIRE(r->sockets.size() == 4);
     CHECK(r->sockets[0].kind == socket_kind::stream);

@@ -9,10 +9,12 @@ trap 'rm -rf "$T"' EXIT
 NAME=socket-listen
 source "$(dirname "$0")/cli_lib.sh"
 
-# The program: prints LISTEN_* and pid, and what each fd from 3 is; serves one connection on
-# each stream socket, reads one datagram and one FIFO line.
+# The program: says it runs (a file), prints LISTEN_* and whether LISTEN_PID is its pid, and
+# what each fd from 3 is; serves one connection on each stream socket, reads one datagram and
+# one FIFO line.
 cat >"$T/server.py" <<'EOF'
 import os, socket, stat, sys
+open(sys.argv[1], "w").close()  # running: every socket is made and listening
 n = int(os.environ["LISTEN_FDS"])
 print(os.environ["LISTEN_FDS"], os.environ["LISTEN_PID"] == str(os.getpid()), os.environ["LISTEN_FDNAMES"])
 for fd in range(3, 3 + n):
@@ -31,15 +33,14 @@ for fd in range(3, 3 + n):
 sys.stdout.flush()
 EOF
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for() { for _ in $(seq 100); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
+wait_for() { for _ in $(seq 400); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
 PORT=$(free_port)
 
 "$LISTEN" --stream "$T/run/sub/s.sock" --mode 0600 --directory-mode 0750 \
     --datagram "@hw-socket-listen-$$" --fifo "$T/run/f.fifo" --stream "127.0.0.1:$PORT" \
-    --name test -- python3 "$T/server.py" >"$T/served" 2>"$T/server.err" &
+    --name test -- python3 "$T/server.py" "$T/running" >"$T/served" 2>"$T/server.err" &
 server=$!
-wait_for "$T/run/f.fifo" || fail "the FIFO was not made"
-wait_for "$T/run/sub/s.sock" || fail "the socket file was not made"
+wait_for "$T/running" || fail "the program did not run"
 python3 - "$T" "$$" "$PORT" <<'EOF'
 import socket, sys, time
 t, pid, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -68,7 +69,7 @@ same "the regular file is kept" "-rw-r--r--" "$(stat -c %A "$T/plain")"
 
 # Every address: IPv6 with IPv4 too (or IPv4 alone without IPv6).
 PORT=$(free_port)
-"$LISTEN" --stream "$PORT" -- python3 "$T/server.py" >"$T/served6" 2>&1 &
+"$LISTEN" --stream "$PORT" -- python3 "$T/server.py" "$T/running6" >"$T/served6" 2>&1 &
 server=$!
 for _ in $(seq 100); do
     python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $PORT)).sendall(b'any')" \

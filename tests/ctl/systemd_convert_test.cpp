@@ -26,7 +26,7 @@ bool standard_bundles(const bundle_ref& b) {
 
 conversion convert(std::string_view text, std::string name = "foo.service",
                    const bundle_exists& exists = standard_bundles) {
-    unit_source u{name, "/lib/systemd/system/" + name, {}};
+    unit_source u{name, "/lib/systemd/system/" + name, {}, {}};
     hw::diagnostics problems;
     parse_unit(u.path, text, u.assignments, problems);
     REQUIRE(problems.empty());
@@ -478,7 +478,7 @@ TEST_CASE("relationships, with systemd's standard targets mapped to heartwood's"
     auto c = convert(
         "[Unit]\nWants=cache.service\nRequires=db.service\nAfter=db.service "
         "network.target\nBefore=web.service\nConflicts=other.service\n"
-        "After=foo.socket\nRequires=network.target\nRequiresMountsFor=/srv/data\n"
+        "After=cache.socket x.timer\nRequires=network.target\nRequiresMountsFor=/srv/data\n"
         "[Service]\nExecStart=/bin/d\n[Install]\nWantedBy=multi-user.target "
         "graphical.target\nRequiredBy=default.target\nAlias=bar.service\n");
     REQUIRE(c.bundle);
@@ -498,7 +498,8 @@ TEST_CASE("relationships, with systemd's standard targets mapped to heartwood's"
     CHECK(has_link(b, "wants", "network", true));
     CHECK(!has_link(b, "requires", "network", true));
     CHECK(has_problem(c, 8, "written as wants/network"));
-    CHECK(has_problem(c, 7, "not supported: socket activation; left out"));
+    CHECK(has_link(b, "after", "cache", false));  // a socket is made by its service's bundle
+    CHECK(has_problem(c, 7, "x.timer: not supported: timer units; left out"));
     CHECK(has_problem(c, 15, "unused: Alias="));
     // DefaultDependencies=yes: systemd's implicit ones.
     CHECK(has_link(b, "requires", "sysinit", true));
@@ -538,7 +539,8 @@ TEST_CASE("a target: no programs, after what it wants, stopped by shutdown") {
 TEST_CASE("what cannot be converted is an error for that unit") {
     auto socket = convert("[Socket]\nListenStream=22\n", "ssh.socket");
     CHECK(!socket.bundle);
-    CHECK(has_problem(socket, 0, "not supported: socket activation", hw::diagnostic::level::error));
+    CHECK(has_problem(socket, 0, "a socket unit is converted with its service: convert ssh.service",
+                      hw::diagnostic::level::error));
     auto timer = convert("[Timer]\nOnCalendar=daily\n", "x.timer");
     CHECK(has_problem(timer, 0, "not supported: timer units", hw::diagnostic::level::error));
     auto templ = convert("[Service]\nExecStart=/bin/d %i\n", "getty@.service");
@@ -627,4 +629,104 @@ TEST_CASE("durations are written in seconds, to the millisecond") {
     CHECK(seconds_text(1us) == "0.001");
     CHECK(seconds_text(0s) == "0");
     CHECK(seconds_text(std::chrono::microseconds::max()) == "0");
+}
+
+namespace {
+
+// foo.service converted with foo.socket beside it (as convert-systemd-units finds it).
+conversion convert_socket(std::string_view service, std::string_view socket) {
+    unit_source u{"foo.service", "/lib/systemd/system/foo.service", {}, {}};
+    unit_source s{"foo.socket", "/lib/systemd/system/foo.socket", {}, {}};
+    hw::diagnostics problems;
+    parse_unit(u.path, service, u.assignments, problems);
+    parse_unit(s.path, socket, s.assignments, problems);
+    REQUIRE(problems.empty());
+    u.sockets.push_back(std::move(s));
+    return convert_unit(u, standard_bundles);
+}
+
+bool has_error(const conversion& c, std::string_view file, unsigned line, std::string_view part) {
+    for (const auto& p : c.problems)
+        if (p.file == file && p.line == line && p.severity == hw::diagnostic::level::error &&
+            contains(p.message, part))
+            return true;
+    return false;
+}
+
+constexpr const char* socket_file = "/lib/systemd/system/foo.socket";
+
+}  // namespace
+
+TEST_CASE("a socket unit: socket-listen makes its sockets before the main command runs") {
+    auto c = convert_socket(
+        "[Service]\nUser=daemon\nExecStartPre=/bin/prepare\nExecStart=/usr/sbin/food --systemd\n",
+        "[Unit]\nDescription=foo's sockets\n[Socket]\nListenStream=%t/%p/control\n"
+        "ListenStream=8080\nListenDatagram=[::1]:53\nListenFIFO=/run/foo.fifo\n"
+        "SocketMode=0600\nSocketUser=daemon\nBacklog=5\nReusePort=yes\nNoDelay=true\n"
+        "KeepAlive=no\nBindIPv6Only=ipv6-only\nReceiveBuffer=64K\nAccept=no\n");
+    for (const auto& p : c.problems) INFO(hw::to_string(p));
+    REQUIRE(c.bundle);
+    CHECK(c.problems.empty());
+    std::string run = file(*c.bundle, "service/run");
+    // Made as root, before setpriv drops to the user; the start program makes none.
+    CHECK(contains(run,
+                   "exec socket-listen --name foo.socket --stream /run/foo/control --stream 8080 "
+                   "--datagram '[::1]:53' --fifo /run/foo.fifo --reuse-port --no-delay "
+                   "--backlog 5 --mode 0600 --owner daemon --receive-buffer 65536 --ipv6-only -- "
+                   "setpriv --reuid=daemon"));
+    CHECK(contains(run, "-- /usr/sbin/food --systemd\n"));
+    CHECK(!contains(file(*c.bundle, "service/start"), "socket-listen"));
+    // The sockets are left in place at stop unless RemoveOnStop=yes.
+    CHECK(!find_file(*c.bundle, "service/stop"));
+}
+
+TEST_CASE("a socket unit: FileDescriptorName=, RemoveOnStop=, and its [Install]") {
+    auto c = convert_socket("[Service]\nExecStart=/bin/d\n",
+                            "[Socket]\nListenStream=/run/d.sock\nListenSequentialPacket=@d\n"
+                            "FileDescriptorName=ctl\nRemoveOnStop=yes\n"
+                            "[Install]\nWantedBy=sockets.target\n");
+    REQUIRE(c.bundle);
+    CHECK(contains(file(*c.bundle, "service/run"),
+                   "exec socket-listen --name ctl --stream /run/d.sock --seqpacket @d -- /bin/d"));
+    CHECK(contains(file(*c.bundle, "service/stop"), "trap 'rm -rf -- /run/d.sock' EXIT"));
+    // sockets.target: multi-user, since the socket is there only while the service runs.
+    CHECK(has_link(*c.bundle, "wanted-by", "multi-user", true));
+
+    // The service's own [Install] wins; the socket's is reported unused.
+    auto own =
+        convert_socket("[Service]\nExecStart=/bin/d\n[Install]\nWantedBy=workstation.target\n",
+                       "[Socket]\nListenStream=/run/d.sock\n[Install]\nWantedBy=sockets.target\n");
+    REQUIRE(own.bundle);
+    CHECK(has_link(*own.bundle, "wanted-by", "workstation", true));
+    CHECK(!has_link(*own.bundle, "wanted-by", "multi-user", true));
+    bool reported = false;
+    for (const auto& p : own.problems)
+        reported =
+            reported || (p.file == socket_file && p.line == 4 &&
+                         contains(p.message, "unused: [Install] WantedBy= of the socket unit"));
+    CHECK(reported);
+}
+
+TEST_CASE("a socket unit that cannot be converted is an error naming its file and line") {
+    const char* service = "[Service]\nExecStart=/bin/d\n";
+    CHECK(has_error(convert_socket(service, "[Socket]\nListenStream=/run/d\nAccept=yes\n"),
+                    socket_file, 3, "Accept=yes: not supported"));
+    CHECK(has_error(convert_socket(service, "[Socket]\nListenNetlink=route 1361\n"), socket_file, 2,
+                    "ListenNetlink=: not supported"));
+    CHECK(has_error(convert_socket(service, "[Socket]\nListenStream=1.2.3:80\n"), socket_file, 2,
+                    "ListenStream=1.2.3:80: 1.2.3:80: not an IPv4 address"));
+    CHECK(has_error(convert_socket(service, "[Socket]\nListenStream=/run/d\nSocketMode=0999\n"),
+                    socket_file, 3, "SocketMode=0999: --mode=0999: not an octal mode"));
+    CHECK(has_error(convert_socket(service, "[Socket]\nListenStream=/run/d\nBindIPv6Only=maybe\n"),
+                    socket_file, 3, "not default, both or ipv6-only"));
+    CHECK(has_error(convert_socket(service, "[Socket]\nListenStream=/run/d\nService=bar.service\n"),
+                    socket_file, 3, "a socket for another service"));
+    CHECK(has_error(convert_socket(service, "[Socket]\nBacklog=5\n"), socket_file, 0,
+                    "nothing to listen on"));
+    CHECK(has_error(convert_socket("[Service]\nType=oneshot\nExecStart=/bin/d\n",
+                                   "[Socket]\nListenStream=/run/d\n"),
+                    socket_file, 0, "a socket unit for a Type=oneshot service"));
+    auto bad = convert_socket(service, "[Socket]\nListenStream=/run/d\nFileDescriptorName=a:b\n");
+    CHECK(!bad.bundle);
+    CHECK(has_error(bad, socket_file, 3, "without ':'"));
 }

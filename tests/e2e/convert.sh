@@ -4,7 +4,8 @@
 # and service-manager, and their behaviour is checked: the environment and working directory a
 # daemon sees, a requirement started first, a oneshot's ExecStartPre= and ExecStart= lines and
 # its ExecStopPost=, sd_notify readiness (when systemd-notify is installed), Restart=on-failure
-# after a crash, Restart=no after a failure, a condition that does not hold.
+# after a crash, Restart=no after a failure, a condition that does not hold, and a socket unit:
+# the service gets its socket by LISTEN_FDS, and a restart makes it again.
 source "$(dirname "$0")/lib.sh"
 SC=$BUILD_DIR/ctl/system-control
 W=$(mktemp -d /tmp/hw-e2e-convert.XXXXXX)
@@ -76,6 +77,34 @@ ExecStart=/bin/sh -c 'echo run >> $W/skipped.runs; exec sleep 1000'
 Restart=always
 EOF
 
+# Socket activation: echoer serves one connection on the socket it was given, then exits, and
+# Restart=always runs it again (with the socket made again).
+cat >"$W/echoer.py" <<'EOF'
+import os, socket
+s = socket.socket(fileno=3)
+c, _ = s.accept()
+c.sendall("{} {} {} {}\n".format(os.environ["LISTEN_FDS"], os.environ["LISTEN_FDNAMES"],
+                                  os.environ["LISTEN_PID"] == str(os.getpid()), os.getpid()).encode())
+c.close()
+EOF
+cat >"$W/units/echoer.service" <<EOF
+[Service]
+ExecStart=/usr/bin/python3 $W/echoer.py
+Restart=always
+RestartSec=0
+EOF
+cat >"$W/units/echoer.socket" <<EOF
+[Socket]
+ListenStream=$W/run/echo.sock
+SocketMode=0600
+EOF
+ask_echoer() {
+    python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+print(s.makefile().readline().strip())' "$W/run/echo.sock" >"$W/echoed" 2>/dev/null
+}
+
 HEARTWOOD_BUNDLE_PATH=$BUNDLES HEARTWOOD_CACHE_DIR= \
     "$SC" convert-systemd-units --bundle-root "$W/etc" "$W"/units/*.service 2>"$W/convert.err"
 check "the units convert" [ $? = 0 ]
@@ -139,6 +168,17 @@ sc start skipped
 wait_for "skipped to be stopped" 10 state_is skipped stopped
 check "skipped's command never ran" [ ! -e "$W/skipped.runs" ]
 check "the log says why" log_has "skipped: ConditionPathExists=$W/nonexistent does not hold"
+
+# A socket unit: made by the service's run program before python runs, passed as fd 3.
+check "start echoer" sc start echoer
+wait_for "echoer's socket" 10 ask_echoer
+first=$(cat "$W/echoed")
+check "echoer got one socket, named, for its own pid" [ "${first% *}" = "1 echoer.socket True" ]
+check "the socket has SocketMode=" [ "$(stat -c %a "$W/run/echo.sock")" = 600 ]
+wait_for "echoer's socket, made again after the restart" 20 ask_echoer
+second=$(cat "$W/echoed")
+check "a new echoer answered (restarted: ${first##* } then ${second##* })" \
+    [ "${second% *}" = "1 echoer.socket True" -a "${second##* }" != "${first##* }" ]
 
 kill -TERM "$P1"
 wait_exit 60
