@@ -416,7 +416,7 @@ void manager::execute(service& s, const effect& fx, std::deque<event>& follow_up
                        }
                    },
                    [&](const svc::watch_tree&) { watch_tree(s, follow_ups); },
-                   [&](const svc::publish&) { publish(s); },
+                   [&](const svc::publish& p) { publish(s, p.state); },
                    [&](const note& n) {
                        if (n.warning) {
                            log::warn("{}: {}", s.name, n.text);
@@ -584,11 +584,16 @@ void manager::reap_children() {
     if (orphans) check_trees();
 }
 
-void manager::publish(service& s) {
+void manager::publish(service& s, std::optional<proto::service_state> state) {
     s.published = true;
     s.wall_since = wall_of(s.machine.state().since);
     write_status_file(s);
     auto st = make_status(s);
+    if (state && *state != st.state) {  // a state passed through within this event
+        st.state = *state;
+        if (*state == proto::service_state::ready) st.flags |= proto::flag_ready;
+        else st.flags &= static_cast<std::uint8_t>(~proto::flag_ready);
+    }
     if (st.main_pid) {
         log::info("{}: {} (pid {})", s.name, proto::state_name(st.state), st.main_pid);
     } else {

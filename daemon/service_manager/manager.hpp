@@ -130,7 +130,10 @@ class manager {
     void check_trees();
     void on_inotify();
     void arm_tree_recheck();
-    void publish(service& s);
+    // Tells the status file, the log and the subscribers. `state`: the state the machine
+    // published, which may have passed already (a oneshot is ready, then at once stopped);
+    // none for its current one.
+    void publish(service& s, std::optional<proto::service_state> state = std::nullopt);
     void write_status_file(service& s);
     proto::service_status make_status(const service& s) const;
     void ensure_input(service& s);
