@@ -77,6 +77,7 @@ bundle_path bundle_path::from_environment(std::string_view prefix) {
 std::vector<std::string> bundle_path::candidates(std::string_view name) const {
     if (name.find('/') != std::string_view::npos) return {std::string(name)};
     bool targets = true, services = true;
+    std::string_view exact;  // "X.timer" and "X.socket": a bundle of that very name first
     auto strip = [&name](std::string_view suffix) {
         if (name.size() > suffix.size() && name.ends_with(suffix)) {
             name.remove_suffix(suffix.size());
@@ -86,10 +87,15 @@ std::vector<std::string> bundle_path::candidates(std::string_view name) const {
     };
     if (strip(".target")) {
         services = false;
-    } else if (strip(".service") || strip(".socket") || strip(".timer")) {
+    } else if (strip(".service")) {
         targets = false;
+    } else if (std::string_view full = name; strip(".socket") || strip(".timer")) {
+        targets = false;
+        exact = full;
     }
     std::vector<std::string> out;
+    if (!exact.empty())
+        for (const auto& root : roots_) out.push_back(root + "/services/" + std::string(exact));
     if (targets)
         for (const auto& root : roots_) out.push_back(root + "/targets/" + std::string(name));
     if (services)

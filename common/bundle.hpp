@@ -83,9 +83,10 @@ class bundle_path {
     const std::vector<std::string>& roots() const noexcept { return roots_; }
 
     // Where `name` is: a name containing '/' is a path (relative to the current directory);
-    // "X.target" is looked up in the targets/ directories only; "X.service" (also .socket and
-    // .timer) in services/ only; a bare name in every root's targets/ first, then in every
-    // root's services/. The first existing directory wins.
+    // "X.target" is looked up in the targets/ directories only; "X.service" in services/ only;
+    // "X.timer" and "X.socket" in services/, as a bundle of that name (a converted timer unit)
+    // first, then as X; a bare name in every root's targets/ first, then in every root's
+    // services/. The first existing directory wins.
     std::optional<std::string> resolve(std::string_view name) const;
 
     // Every place that was searched for `name`, in order (for "not found" messages).

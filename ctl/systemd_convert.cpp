@@ -77,7 +77,6 @@ std::string mount_bundle(std::string_view path) {
 }
 
 std::string unsupported_kind(std::string_view suffix) {
-    if (suffix == "timer") return "not supported: timer units";
     if (suffix == "path") return "not supported: path activation";
     return fmt::format("not supported: .{} units (only services and targets convert)", suffix);
 }
@@ -175,6 +174,8 @@ std::expected<bundle_ref, std::string> bundle_for_unit(std::string_view text) {
         bool target = n->suffix == "target";
         const standard_name* t = standard(target, stem);
         ref = {t ? std::string(t->heartwood) : stem, target};
+    } else if (n->suffix == "timer") {
+        ref = {stem + ".timer", false};
     } else if (n->suffix == "mount") {
         std::string path = unescape_path(stem);
         ref = {path == "/" ? "remount-root" : mount_bundle(path), false};
@@ -196,6 +197,12 @@ conversion convert_unit(const unit_source& unit, const bundle_exists& exists) {
         return c;
     }
     return converter(unit, std::move(*name), exists).convert();
+}
+
+std::expected<bundle_ref, std::string> installed_into(std::string_view unit_name) {
+    if (unit_name == "sockets.target" || unit_name == "timers.target")
+        return bundle_ref{"multi-user", true};
+    return bundle_for_unit(unit_name);
 }
 
 std::string seconds_text(microseconds d) {
@@ -244,6 +251,8 @@ conversion converter::convert() {
     set_.last("Unit", "Documentation");
     if (self->target)
         target();
+    else if (name_.suffix == "timer")
+        timer_unit();
     else
         service();
     relationships(self->target);
@@ -570,7 +579,7 @@ void converter::link_units(const assignment& at, std::string_view dir, bool requ
             error(at, fmt::format("{}=: {}", at.key, name.error()));
             continue;
         }
-        auto ref = bundle_for_unit(*name);
+        auto ref = dir == "wanted-by" ? installed_into(*name) : bundle_for_unit(*name);
         if (!ref) {
             warn(at, fmt::format("{}={}: {}; left out", at.key, *name, ref.error()));
             continue;

@@ -59,6 +59,8 @@ class converter {
                                 const exit_lists& lists);
     std::vector<std::string> exit_patterns(std::string_view key);
     void relationships(bool is_target);
+    // systemd_timer.cpp: a timer unit, as a service that runs timer-wait.
+    void timer_unit();
     // systemd_socket.cpp: the socket unit of the service, made by socket-listen in run.
     void sockets(bool oneshot);
     void socket_unit(const unit_source& socket);
@@ -129,6 +131,11 @@ class converter {
     std::vector<std::string> removed_files_;  // by stop: sockets with RemoveOnStop=yes
     bool env_reader_ = false;  // EnvironmentFile= is used: the bundle gets the reader
 };
+
+// The bundle that WantedBy= or RequiredBy= names: as bundle_for_unit(), except that
+// sockets.target and timers.target, which heartwood has not, are multi-user: converted sockets
+// and timers are services that run from there.
+std::expected<bundle_ref, std::string> installed_into(std::string_view unit_name);
 
 // A whole decimal number (at most 9 digits).
 bool parse_count(std::string_view text, unsigned& out);

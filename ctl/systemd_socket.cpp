@@ -190,8 +190,7 @@ void converter::socket_install(settings& s, const specifiers& sp) {
                     error(*a, fmt::format("{}=: {}", key, unit.error()));
                     continue;
                 }
-                std::expected<bundle_ref, std::string> ref = bundle_for_unit(*unit);
-                if (*unit == "sockets.target") ref = bundle_ref{"multi-user", true};
+                auto ref = installed_into(*unit);
                 if (!ref)
                     warn(*a, fmt::format("{}={}: {}; left out", key, *unit, ref.error()));
                 else

@@ -47,6 +47,18 @@ TEST_CASE("a bare name is looked up in every targets/ first, then in services/")
     CHECK(!path.resolve("nothing"));
 }
 
+TEST_CASE("X.timer and X.socket: the bundle of that name, else X's service") {
+    auto path = hw::bundle_path({"/a", "/b"});
+    CHECK(path.candidates("x.timer") == std::vector<std::string>{"/a/services/x.timer",
+                                                                 "/b/services/x.timer",
+                                                                 "/a/services/x", "/b/services/x"});
+    CHECK(path.candidates("x.socket") ==
+          std::vector<std::string>{"/a/services/x.socket", "/b/services/x.socket", "/a/services/x",
+                                   "/b/services/x"});
+    CHECK(path.candidates("x.service") ==
+          std::vector<std::string>{"/a/services/x", "/b/services/x"});
+}
+
 TEST_CASE("a name with a slash is a path and is not searched") {
     auto path = roots({"basic"});
     auto dir = fixtures + "/basic/services/db";

@@ -478,7 +478,7 @@ TEST_CASE("relationships, with systemd's standard targets mapped to heartwood's"
     auto c = convert(
         "[Unit]\nWants=cache.service\nRequires=db.service\nAfter=db.service "
         "network.target\nBefore=web.service\nConflicts=other.service\n"
-        "After=cache.socket x.timer\nRequires=network.target\nRequiresMountsFor=/srv/data\n"
+        "After=cache.socket x.path\nRequires=network.target\nRequiresMountsFor=/srv/data\n"
         "[Service]\nExecStart=/bin/d\n[Install]\nWantedBy=multi-user.target "
         "graphical.target\nRequiredBy=default.target\nAlias=bar.service\n");
     REQUIRE(c.bundle);
@@ -499,7 +499,7 @@ TEST_CASE("relationships, with systemd's standard targets mapped to heartwood's"
     CHECK(!has_link(b, "requires", "network", true));
     CHECK(has_problem(c, 8, "written as wants/network"));
     CHECK(has_link(b, "after", "cache", false));  // a socket is made by its service's bundle
-    CHECK(has_problem(c, 7, "x.timer: not supported: timer units; left out"));
+    CHECK(has_problem(c, 7, "x.path: not supported: path activation; left out"));
     CHECK(has_problem(c, 15, "unused: Alias="));
     // DefaultDependencies=yes: systemd's implicit ones.
     CHECK(has_link(b, "requires", "sysinit", true));
@@ -541,8 +541,8 @@ TEST_CASE("what cannot be converted is an error for that unit") {
     CHECK(!socket.bundle);
     CHECK(has_problem(socket, 0, "a socket unit is converted with its service: convert ssh.service",
                       hw::diagnostic::level::error));
-    auto timer = convert("[Timer]\nOnCalendar=daily\n", "x.timer");
-    CHECK(has_problem(timer, 0, "not supported: timer units", hw::diagnostic::level::error));
+    auto path = convert("[Path]\nPathExists=/x\n", "x.path");
+    CHECK(has_problem(path, 0, "not supported: path activation", hw::diagnostic::level::error));
     auto templ = convert("[Service]\nExecStart=/bin/d %i\n", "getty@.service");
     CHECK(has_problem(templ, 0, "is a template", hw::diagnostic::level::error));
     auto mount = convert("[Mount]\nWhat=/dev/sda1\n", "srv.mount");
@@ -729,4 +729,48 @@ TEST_CASE("a socket unit that cannot be converted is an error naming its file an
     auto bad = convert_socket(service, "[Socket]\nListenStream=/run/d\nFileDescriptorName=a:b\n");
     CHECK(!bad.bundle);
     CHECK(has_error(bad, socket_file, 3, "without ':'"));
+}
+
+TEST_CASE("a timer unit: a service that runs timer-wait, which starts the timer's unit") {
+    auto c = convert(
+        "[Unit]\nDescription=Daily work\n[Timer]\nOnCalendar=daily\nOnCalendar=Mon..Fri 09:00\n"
+        "OnBootSec=15min\nOnUnitActiveSec=1d\nRandomizedDelaySec=30\nPersistent=yes\n"
+        "AccuracySec=1h\n[Install]\nWantedBy=timers.target\n",
+        "foo.timer");
+    REQUIRE(c.bundle);
+    CHECK(c.bundle->self == bundle_ref{"foo.timer", false});
+    std::string run = file(*c.bundle, "service/run");
+    CHECK(contains(run, "mkdir -p /var/lib/heartwood/timers\n"));
+    CHECK(contains(run,
+                   "exec timer-wait --on-calendar daily --on-calendar 'Mon..Fri 09:00' "
+                   "--on-boot 900 --on-unit-active 86400 --randomized-delay 30 --persistent "
+                   "/var/lib/heartwood/timers/foo.timer -- system-control start foo.service\n"));
+    // timers.target: multi-user, from which the timer runs; systemd's default dependencies.
+    CHECK(has_link(*c.bundle, "wanted-by", "multi-user", true));
+    CHECK(has_link(*c.bundle, "requires", "sysinit", true));
+    CHECK(has_link(*c.bundle, "stopped-by", "shutdown", true));
+    CHECK(has_problem(c, 0, "there is no bundle foo (yet) for the timer to start"));
+    CHECK(has_problem(c, 10, "unused: [Timer] AccuracySec="));
+
+    // Unit= names what it starts; Persistent= means nothing without a calendar event.
+    auto other = made("[Timer]\nOnActiveSec=5\nUnit=db.service\nPersistent=yes\n", "x.timer");
+    std::string other_run = file(other, "service/run");
+    CHECK(
+        contains(other_run, "exec timer-wait --on-active 5 -- system-control start db.service\n"));
+    CHECK(!contains(other_run, "--persistent"));
+}
+
+TEST_CASE("a timer unit that cannot work is an error naming its line") {
+    auto bad_event = convert("[Timer]\nOnCalendar=*-13-01\n", "x.timer");
+    CHECK(!bad_event.bundle);
+    CHECK(has_problem(bad_event, 2, "OnCalendar=*-13-01: month '13': values from 1 to 12",
+                      hw::diagnostic::level::error));
+    auto never = convert("[Timer]\nAccuracySec=1h\n", "x.timer");
+    CHECK(has_problem(never, 0, "the timer would never run", hw::diagnostic::level::error));
+    auto bad_time = convert("[Timer]\nOnBootSec=soon\n", "x.timer");
+    CHECK(
+        has_problem(bad_time, 2, "OnBootSec=soon: not a time span", hw::diagnostic::level::error));
+    auto bad_unit = convert("[Timer]\nOnBootSec=1\nUnit=x.path\n", "x.timer");
+    CHECK(has_problem(bad_unit, 3, "Unit=x.path: not supported: path activation",
+                      hw::diagnostic::level::error));
 }

@@ -5,7 +5,8 @@
 # daemon sees, a requirement started first, a oneshot's ExecStartPre= and ExecStart= lines and
 # its ExecStopPost=, sd_notify readiness (when systemd-notify is installed), Restart=on-failure
 # after a crash, Restart=no after a failure, a condition that does not hold, and a socket unit:
-# the service gets its socket by LISTEN_FDS, and a restart makes it again.
+# the service gets its socket by LISTEN_FDS, and a restart makes it again; a timer unit that
+# starts its oneshot service again and again, until it is stopped.
 source "$(dirname "$0")/lib.sh"
 SC=$BUILD_DIR/ctl/system-control
 W=$(mktemp -d /tmp/hw-e2e-convert.XXXXXX)
@@ -98,6 +99,17 @@ cat >"$W/units/echoer.socket" <<EOF
 ListenStream=$W/run/echo.sock
 SocketMode=0600
 EOF
+# A timer: 0.5 s after it starts, then 1 s after each start of ticker.
+cat >"$W/units/ticker.timer" <<EOF
+[Timer]
+OnActiveSec=500ms
+OnUnitActiveSec=1s
+EOF
+cat >"$W/units/ticker.service" <<EOF
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'echo tick >> $W/ticks'
+EOF
 ask_echoer() {
     python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -106,7 +118,8 @@ print(s.makefile().readline().strip())' "$W/run/echo.sock" >"$W/echoed" 2>/dev/n
 }
 
 HEARTWOOD_BUNDLE_PATH=$BUNDLES HEARTWOOD_CACHE_DIR= \
-    "$SC" convert-systemd-units --bundle-root "$W/etc" "$W"/units/*.service 2>"$W/convert.err"
+    "$SC" convert-systemd-units --bundle-root "$W/etc" "$W"/units/*.service "$W"/units/*.timer \
+    2>"$W/convert.err"
 check "the units convert" [ $? = 0 ]
 no_warning() { ! grep -q ': warning: ' "$W/convert.err"; }
 check "without a warning" no_warning
@@ -179,6 +192,21 @@ wait_for "echoer's socket, made again after the restart" 20 ask_echoer
 second=$(cat "$W/echoed")
 check "a new echoer answered (restarted: ${first##* } then ${second##* })" \
     [ "${second% *}" = "1 echoer.socket True" -a "${second##* }" != "${first##* }" ]
+
+# A oneshot without RemainAfterExit=: its start job succeeds once it has run, and it is done.
+check "start ticker (a oneshot that is done once it ran)" sc start ticker
+check "ticker ran" [ "$(lines "$W/ticks")" = 1 ]
+check "ticker is stopped, not failed" state_is ticker stopped
+# A timer unit: its service (the bundle ticker.timer) starts ticker each time.
+check "start ticker.timer" sc start ticker.timer
+wait_for "three more ticks" 20 at_least "$W/ticks" 4
+check "ticker.timer is up" state_is ticker.timer ready
+check "ticker itself is not left running" [ "$(state ticker)" != running ]
+check "stop ticker.timer" sc stop ticker.timer
+ticks=$(lines "$W/ticks")
+sleep 2
+check "no tick once the timer is stopped ($ticks, then $(lines "$W/ticks"))" \
+    [ "$(lines "$W/ticks")" = "$ticks" ]
 
 kill -TERM "$P1"
 wait_exit 60
