@@ -59,7 +59,15 @@ void converter::timer_unit() {
             "no OnCalendar=, OnBootSec=, OnStartupSec=, OnActiveSec=, "
             "OnUnitActiveSec= or OnUnitInactiveSec=: the timer would never run");
 
-    std::vector<std::string> body;
+    // Conditions are checked when the timer starts, as systemd does: one that does not hold
+    // stops it (run exits 0, and the restart program refuses), with a line in the log.
+    auto conditions = checks("Condition");
+    std::vector<std::string> body = check_lines(conditions, "exit 0", "not starting");
+    if (!conditions.empty())
+        out_.files.push_back({"service/restart",
+                              restart_program("always", std::chrono::milliseconds(100), false,
+                                              conditions, {}),
+                              true});
     if (auto persistent = boolean("Timer", "Persistent"); persistent.value_or(false) && calendar) {
         std::string stamp = fmt::format("{}/{}", timer_stamp_dir, out_.self.name);
         body.push_back(fmt::format("mkdir -p {}", timer_stamp_dir));

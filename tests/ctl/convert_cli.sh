@@ -127,7 +127,8 @@ root_tar=$(ls /root/.cache/heartwood/debian/bookworm-minbase-*.tar.gz 2>/dev/nul
 if [ -n "$root_tar" ] && [ -r "$root_tar" ]; then
     mkdir "$T/debian"
     tar -xzf "$root_tar" -C "$T/debian" --wildcards './usr/lib/systemd/system/*' 2>/dev/null
-    set -- "$T"/debian/usr/lib/systemd/system/*.service
+    set -- "$T"/debian/usr/lib/systemd/system/*.service "$T"/debian/usr/lib/systemd/system/*.timer \
+        "$T"/debian/usr/lib/systemd/system/*.socket
     if [ -e "$1" ]; then
         "$SC" convert-systemd-units --bundle-root "$T/debian-bundles" "$@" 2>"$T/debian.err"
         echo "convert: Debian's units: $(tail -1 "$T/debian.err")"

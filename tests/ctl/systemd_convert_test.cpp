@@ -760,6 +760,17 @@ TEST_CASE("a timer unit: a service that runs timer-wait, which starts the timer'
     CHECK(!contains(other_run, "--persistent"));
 }
 
+TEST_CASE("a timer unit's conditions: checked when it starts, and it stays stopped") {
+    auto b = made("[Unit]\nConditionPathExists=/nonexistent\n[Timer]\nOnBootSec=1\n", "x.timer");
+    auto run = run_sh(file(b, "service/run"));
+    CHECK(run.status == 0);
+    CHECK(contains(run.output, "ConditionPathExists=/nonexistent does not hold: not starting"));
+    auto restart = run_sh(file(b, "service/restart"), "exit 0");
+    CHECK(restart.status == 1);  // refused: the timer stays stopped
+    auto holds = made("[Unit]\nConditionPathExists=/\n[Timer]\nOnBootSec=1\n", "x.timer");
+    CHECK(run_sh(file(holds, "service/restart"), "exit 0").status == 0);
+}
+
 TEST_CASE("a timer unit that cannot work is an error naming its line") {
     auto bad_event = convert("[Timer]\nOnCalendar=*-13-01\n", "x.timer");
     CHECK(!bad_event.bundle);
