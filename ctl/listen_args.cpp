@@ -265,7 +265,8 @@ std::string_view usage() {
 
 Creates the sockets, puts them at descriptors 3, 4, ... in the order given, sets LISTEN_FDS,
 LISTEN_PID and LISTEN_FDNAMES (systemd's socket activation protocol) and runs PROGRAM in its
-place. Exits 111 if a socket cannot be made, 100 for a wrong command line.
+place. After another socket-listen in the same process (LISTEN_PID is ours), the sockets
+follow the ones it passed. Exits 111 if a socket cannot be made, 100 for a wrong command line.
 
 Sockets (addresses as systemd.socket(5) writes them):
   --stream ADDR       a listening stream socket: /path, @abstract, PORT, A.B.C.D:PORT, [V6]:PORT

@@ -4,8 +4,10 @@
 //
 // Contract: on success the program runs in this process (so LISTEN_PID is its pid) with the
 // sockets at fds 3 .. 3+LISTEN_FDS-1, in the order given, and every other fd as it was, except
-// that fds from 3 to 3+LISTEN_FDS-1 that were open are replaced. Nothing is left behind on a
-// failure but the sockets' files. Exit status: 100 for a wrong command line, 111 if a socket
+// that fds from 3 to 3+LISTEN_FDS-1 that were open are replaced. When LISTEN_PID already names
+// this process (a socket-listen before it in the same exec chain, for another socket unit of
+// the service), its LISTEN_FDS sockets stay where they are and ours follow them: the counts
+// add up and the names join. Nothing is left behind on a failure but the sockets' files. Exit status: 100 for a wrong command line, 111 if a socket
 // cannot be made, 126 or 127 if the program cannot be run (127: not found).
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "common/unique_fd.hpp"
@@ -194,9 +197,30 @@ std::expected<unique_fd, failure> make_socket(const listen_address& a, const lis
     return fd;
 }
 
-// Moves `fds` to 3, 4, ... (without CLOEXEC, so that the program gets them).
-std::optional<failure> place(std::vector<unique_fd>& fds) {
-    int first = 3, above = first + static_cast<int>(fds.size());
+// The sockets passed by a socket-listen earlier in this process's exec chain: their count and
+// names (LISTEN_FDS and LISTEN_FDNAMES, when LISTEN_PID is ours); none otherwise.
+struct passed_sockets {
+    int count = 0;
+    std::string names;
+};
+passed_sockets passed_before() {
+    const char* pid = std::getenv("LISTEN_PID");
+    const char* count = std::getenv("LISTEN_FDS");
+    if (!pid || !count || std::to_string(::getpid()) != pid) return {};
+    std::string_view text(count);
+    int n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size() || n < 0 || n > 1024) return {};
+    const char* names = std::getenv("LISTEN_FDNAMES");
+    passed_sockets p{n, names ? names : ""};
+    if (!names)  // named by nobody: "unknown", as sd_listen_fds_with_names() would say
+        for (int i = 0; i < n; ++i) p.names += (i ? ":" : "") + std::string("unknown");
+    return p;
+}
+
+// Moves `fds` to first, first+1, ... (without CLOEXEC, so that the program gets them).
+std::optional<failure> place(std::vector<unique_fd>& fds, int first) {
+    int above = first + static_cast<int>(fds.size());
     for (auto& fd : fds) {  // first out of the way of the targets, so no dup2 hits a source
         unique_fd moved(::fcntl(fd.get(), F_DUPFD_CLOEXEC, above));
         if (!moved) return failure{fmt::format("fcntl F_DUPFD: {}", std::strerror(errno))};
@@ -218,13 +242,16 @@ int run(const listen_request& r) {
         }
         fds.push_back(std::move(*fd));
     }
-    if (auto f = place(fds)) {
+    passed_sockets before = passed_before();
+    if (auto f = place(fds, 3 + before.count)) {
         fmt::print(stderr, "socket-listen: error: {}\n", f->message);
         return exit_failure;
     }
-    std::string names;
-    for (std::size_t i = 0; i < fds.size(); ++i) names += (i ? ":" : "") + r.options.name;
-    ::setenv("LISTEN_FDS", std::to_string(fds.size()).c_str(), 1);
+    std::string names = before.names;
+    for (std::size_t i = 0; i < fds.size(); ++i)
+        names += (names.empty() ? "" : ":") + r.options.name;
+    std::size_t total = static_cast<std::size_t>(before.count) + fds.size();
+    ::setenv("LISTEN_FDS", std::to_string(total).c_str(), 1);
     ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
     ::setenv("LISTEN_FDNAMES", names.c_str(), 1);
     std::vector<char*> argv;

@@ -51,8 +51,9 @@ struct unit_source {
     std::string name;  // the unit's name: "getty@tty1.service"
     std::string path;  // the file it was read from ("/lib/systemd/system/getty@.service")
     std::vector<assignment> assignments;  // the file's, then its drop-ins'
-    // For a service: the socket unit of the same name ("getty@tty1.socket"), if there is one.
-    // Its sockets are made by socket-listen before the service's main command (ctl/README.md).
+    // For a service: its socket units (the one of the same name, "getty@tty1.socket", and those
+    // whose Service= names it). Their sockets are made by socket-listen before the service's
+    // main command (ctl/README.md).
     std::vector<unit_source> sockets;
 };
 

@@ -51,21 +51,18 @@ constexpr std::array<listen_key, 5> value_keys = {{
 
 }  // namespace
 
+// One socket-listen per socket unit, chained: each passes its sockets after the ones before.
 void converter::sockets(bool oneshot) {
     for (const auto& socket : unit_.sockets) {
-        if (!listen_.empty()) {
-            problems_.push_back({diagnostic::level::error, socket.path, 0,
-                                 "not supported: a second socket unit for one service"});
-            continue;
-        }
         socket_unit(socket);
-        if (oneshot && !listen_.empty())
+        if (oneshot)
             problems_.push_back({diagnostic::level::error, socket.path, 0,
                                  "not supported: a socket unit for a Type=oneshot service"});
     }
 }
 
-// One socket unit: listen_ and removed_files_ set, its [Install] used if the service has none.
+// One socket unit: its socket-listen added to listen_, its files to removed_files_, its [Install]
+// used if the service has none.
 void converter::socket_unit(const unit_source& socket) {
     auto name = parse_unit_name(socket.name);
     if (!name) {
@@ -172,8 +169,8 @@ void converter::socket_unit(const unit_source& socket) {
     for (const assignment* a : s.unused())
         if (!a->section.starts_with("X-"))
             warn(*a, fmt::format("unused: [{}] {}= of the socket unit", a->section, a->key));
-    for (const auto& arg : args) listen_ += arg + " ";
-    listen_ += "--";
+    for (const auto& arg : args) listen_ += (listen_.empty() ? "" : " ") + arg;
+    listen_ += " --";
 }
 
 // The socket's [Install] when the service has none of its own (a socket-activated service is

@@ -89,12 +89,35 @@ std::string skipped(const std::string& path) {
     return {};
 }
 
-// The service that a socket unit given on the command line is converted with: X.service (or,
-// for an instance, its template X@.service) beside X.socket; an error if there is none.
+// [Socket] Service= of the socket unit at `path` (its file and drop-ins), read quietly: "" when
+// unset or unreadable. Its problems are reported when it is converted, not here.
+std::string socket_service(const std::string& path) {
+    auto files = find_unit_files(path);
+    if (!files) return {};
+    std::vector<std::string> all = files->dropins;
+    all.insert(all.begin(), files->unit);
+    std::vector<assignment> assignments;
+    diagnostics ignored;
+    for (const auto& file : all)
+        if (auto text = read_text_file(file.c_str(), 1 << 20))
+            parse_unit(file, *text, assignments, ignored);
+    std::string service;
+    for (const auto& a : assignments)
+        if (a.section == "Socket" && a.key == "Service") service = a.value;
+    return service;
+}
+
+// The service that a socket unit given on the command line is converted with: its Service=, or
+// X.service (or, for an instance, its template X@.service), beside X.socket; an error if there
+// is none.
 std::expected<std::string, std::string> service_of_socket(const std::string& path) {
     std::string dir = dir_of(path), base = base_of(path);
     auto name = parse_unit_name(base);
     if (!name) return std::unexpected(fmt::format("'{}' is not a unit name", base));
+    if (std::string named = socket_service(path); !named.empty()) {
+        if (find_unit_files(dir + "/" + named)) return dir + "/" + named;
+        return std::unexpected(fmt::format("Service={}: no such unit beside it", named));
+    }
     std::string stem = name->templated ? name->prefix + "@" + name->instance : name->prefix;
     std::string service = dir + "/" + stem + ".service";
     if (find_unit_files(service)) return service;
@@ -122,8 +145,10 @@ class unit_converter {
 
   private:
     std::optional<int> read(const unit_files& files, unit_source& into, tally& count, bool& warned);
-    std::optional<int> add_socket(unit_source& service, const std::string& path, tally& count,
-                                  bool& warned);
+    std::optional<int> add_sockets(unit_source& service, const std::string& path, tally& count,
+                                   bool& warned);
+    std::optional<int> add_socket(unit_source& service, const std::string& socket_path,
+                                  tally& count, bool& warned);
     std::optional<std::string> find(const bundle_ref& b) const {
         std::string in_root = bundle_path_in(root_, b);
         if (converting_.contains(b) || exists(in_root)) return in_root;
@@ -152,7 +177,7 @@ int unit_converter::convert(const std::string& path, tally& count) {
     unit_source source{base_of(path), files->unit, {}, {}};
     bool warned = false;
     if (auto failed = read(*files, source, count, warned)) return *failed;
-    if (auto failed = add_socket(source, path, count, warned)) return *failed;
+    if (auto failed = add_sockets(source, path, count, warned)) return *failed;
     auto c = convert_unit(source, [this](const bundle_ref& b) { return find(b).has_value(); });
     if (report(c.problems)) return ++count.failed, exit_code::no;
     if (!c.bundle) return ++count.skipped, exit_code::ok;  // heartwood has its own
@@ -180,17 +205,29 @@ std::optional<int> unit_converter::read(const unit_files& files, unit_source& in
     return std::nullopt;
 }
 
-// A service's socket unit (X.socket beside X.service, or its template's), read into it.
-std::optional<int> unit_converter::add_socket(unit_source& service, const std::string& path,
-                                              tally& count, bool& warned) {
+// A service's socket units, read into it, as systemd passes their sockets to it: X.socket
+// beside X.service (or its template's), then the others beside it whose Service= names it.
+std::optional<int> unit_converter::add_sockets(unit_source& service, const std::string& path,
+                                               tally& count, bool& warned) {
     auto name = parse_unit_name(base_of(path));
     if (!name || name->suffix != "service") return std::nullopt;
     std::string stem = name->templated ? name->prefix + "@" + name->instance : name->prefix;
-    std::string socket_path =
-        dir_of(std::filesystem::absolute(path).string()) + "/" + stem + ".socket";
+    std::string dir = dir_of(std::filesystem::absolute(path).lexically_normal().string());
+    if (auto failed = add_socket(service, dir + "/" + stem + ".socket", count, warned))
+        return failed;
+    for (const auto& entry : sorted_entries(dir))
+        if (entry.ends_with(".socket") && entry != stem + ".socket" &&
+            socket_service(dir + "/" + entry) == base_of(path))
+            if (auto failed = add_socket(service, dir + "/" + entry, count, warned)) return failed;
+    return std::nullopt;
+}
+
+// The socket unit at `socket_path` read into `service`; nothing if it is not there or masked.
+std::optional<int> unit_converter::add_socket(unit_source& service, const std::string& socket_path,
+                                              tally& count, bool& warned) {
     auto files = find_unit_files(socket_path);
-    if (!files || !skipped(files->unit).empty()) return std::nullopt;  // none, or masked
-    unit_source socket{stem + ".socket", files->unit, {}, {}};
+    if (!files || !skipped(files->unit).empty()) return std::nullopt;
+    unit_source socket{base_of(socket_path), files->unit, {}, {}};
     if (auto failed = read(*files, socket, count, warned)) return failed;
     service.sockets.push_back(std::move(socket));
     return std::nullopt;

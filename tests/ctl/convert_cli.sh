@@ -20,7 +20,7 @@ link_is() { # link_is PATH TEXT
 
 # --- the good units, in one run: clean, apart from the warnings they deserve
 good="webapp.service db.service prepare-data.service legacyd.service worker@a.service
-      worker@b.service app.target www.service control-api.socket"
+      worker@b.service app.target www.service control-api.socket control-api-admin.socket"
 expect 0 "$SC" convert-systemd-units --bundle-root "$T/etc" $(for u in $good; do echo "$U/$u"; done)
 has "summary" "$err" "9 units: 7 converted cleanly, 1 with warnings, 1 skipped, 0 failed"
 has "PIDFile" "$err" "$U/legacyd.service:6: unused: PIDFile="
@@ -61,9 +61,10 @@ has "webapp restart" "$(cat "$T/etc/services/webapp/service/restart")" "exec sle
 has "worker@a nice" "$(cat "$T/etc/services/worker@a/service/run")" "renice -n 5 "
 has "worker@b nice" "$(cat "$T/etc/services/worker@b/service/run")" "renice -n 10 "
 has "worker@b log" "$(cat "$T/etc/services/worker@b/service/run")" "exec 1>>/var/log/worker-b.log 2>&1"
-# A socket unit, named alone, is converted with its service: socket-listen makes its socket.
+# A socket unit, named alone, is converted with its service (once for both of its sockets, the
+# second found by its Service=): chained socket-listens make them.
 has "control-api run" "$(cat "$T/etc/services/control-api/service/run")" \
-    "exec socket-listen --name control-api.socket --stream /run/control-api.sock --mode 0660 -- /usr/bin/control-api"
+    "exec socket-listen --name control-api.socket --stream /run/control-api.sock --mode 0660 -- socket-listen --name control-api-admin.socket --stream /run/control-api-admin.sock --mode 0600 -- /usr/bin/control-api"
 link_is "$T/etc/services/control-api/wanted-by/multi-user" "$T/usr/targets/multi-user"
 [ -e "$T/etc/services/db/service/sd_notify" ] || fail "db has no sd_notify"
 [ "$(cat "$T/etc/services/db/service/timeout-start")" = 120 ] || fail "db timeout-start"

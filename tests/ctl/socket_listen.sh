@@ -1,8 +1,9 @@
 #!/bin/bash
 # socket-listen ($LISTEN), the built chain-loader, making real sockets (no root needed): the fds
 # the program gets and the LISTEN_* variables, a connection accepted on each kind, the files'
-# modes and directories, a stale socket replaced but not a regular file, and the exit statuses
-# of the failures (111 for a socket, 100 for the command line, 127 for a missing program).
+# modes and directories, a stale socket replaced but not a regular file, two socket-listens
+# chained, and the exit statuses of the failures (111 for a socket, 100 for the command line,
+# 127 for a missing program).
 set -u
 T=$(mktemp -d /tmp/hw-socket-listen.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -66,6 +67,16 @@ same "a stale socket replaced" "1 unknown" "$out"
 expect 111 "$LISTEN" --stream "$T/plain" -- true
 has "a regular file in the way" "$err" "socket-listen: error: $T/plain: bind: Address already in use"
 same "the regular file is kept" "-rw-r--r--" "$(stat -c %A "$T/plain")"
+
+# Chained, one per socket unit: the second's sockets follow the first's, the names join.
+expect 0 "$LISTEN" --stream "$T/a.sock" --name a -- "$LISTEN" --datagram "$T/b.sock" \
+    --fifo "$T/c.fifo" --name b -- sh -c \
+    'echo $LISTEN_FDS $LISTEN_FDNAMES $(stat -L -c %F /proc/$$/fd/3 /proc/$$/fd/4 /proc/$$/fd/5)'
+same "chained" "3 a:b:b socket socket fifo" "$out"
+# Another process's LISTEN_* (not ours) is no earlier socket-listen's.
+expect 0 env LISTEN_PID=1 LISTEN_FDS=5 LISTEN_FDNAMES=x "$LISTEN" --stream "$T/d.sock" -- \
+    sh -c 'echo $LISTEN_FDS $LISTEN_FDNAMES'
+same "another LISTEN_PID" "1 unknown" "$out"
 
 # Every address: IPv6 with IPv4 too (or IPv4 alone without IPv6).
 PORT=$(free_port)

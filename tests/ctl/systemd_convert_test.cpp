@@ -707,6 +707,25 @@ TEST_CASE("a socket unit: FileDescriptorName=, RemoveOnStop=, and its [Install]"
     CHECK(reported);
 }
 
+TEST_CASE("two socket units for one service: one socket-listen each, chained") {
+    unit_source u{"foo.service", "/lib/systemd/system/foo.service", {}, {}};
+    unit_source a{"foo.socket", "/lib/systemd/system/foo.socket", {}, {}};
+    unit_source b{"foo-ro.socket", "/lib/systemd/system/foo-ro.socket", {}, {}};
+    hw::diagnostics problems;
+    parse_unit(u.path, "[Service]\nExecStart=/bin/d\n", u.assignments, problems);
+    parse_unit(a.path, "[Socket]\nListenStream=/run/foo\n", a.assignments, problems);
+    parse_unit(b.path, "[Socket]\nListenStream=/run/foo-ro\nService=foo.service\n",
+               b.assignments, problems);
+    REQUIRE(problems.empty());
+    u.sockets = {a, b};
+    auto c = convert_unit(u, standard_bundles);
+    REQUIRE(c.bundle);
+    CHECK(c.problems.empty());
+    CHECK(contains(file(*c.bundle, "service/run"),
+                   "exec socket-listen --name foo.socket --stream /run/foo -- socket-listen "
+                   "--name foo-ro.socket --stream /run/foo-ro -- /bin/d\n"));
+}
+
 TEST_CASE("a socket unit that cannot be converted is an error naming its file and line") {
     const char* service = "[Service]\nExecStart=/bin/d\n";
     CHECK(has_error(convert_socket(service, "[Socket]\nListenStream=/run/d\nAccept=yes\n"),
