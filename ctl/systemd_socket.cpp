@@ -102,8 +102,10 @@ void converter::socket_unit(const unit_source& socket) {
         if (!value.empty()) args.push_back(sh_quote(value));
     };
     std::vector<std::string> paths;
+    bool listens = false;  // an address is given (if a bad one, that is its own error)
     for (auto [key, opt] : listen_keys)
         for (const assignment* a : s.list("Socket", key)) {
+            listens = true;
             auto address = sp.expand_text(a->value);
             if (!address) {
                 error(*a, fmt::format("{}=: {}", key, address.error()));
@@ -112,7 +114,7 @@ void converter::socket_unit(const unit_source& socket) {
             option(*a, opt, *address);
             if (address->starts_with('/')) paths.push_back(sh_quote(*address));
         }
-    if (args.size() == 1 && problems_.empty())
+    if (!listens)
         problems_.push_back({diagnostic::level::error, socket.path, 0,
                              "no ListenStream=, ListenDatagram=, ListenSequentialPacket= or "
                              "ListenFIFO=: nothing to listen on"});

@@ -34,6 +34,8 @@ constexpr std::string_view timer_stamp_dir = "/var/lib/heartwood/timers";
 void converter::timer_unit() {
     std::vector<std::string> args = {"timer-wait"};
     bool calendar = false;
+    // A deadline is given (a bad one is its own error); RandomizedDelaySec= is none.
+    bool deadline = !set_.list("Timer", "OnCalendar").empty();
     for (const assignment* a : set_.list("Timer", "OnCalendar")) {
         auto text = spec_.expand_text(a->value);
         auto parsed = text ? calendar::parse(*text)
@@ -46,15 +48,13 @@ void converter::timer_unit() {
         args.insert(args.end(), {"--on-calendar", sh_quote(*text)});
         calendar = true;
     }
-    bool deadline = calendar;
     for (auto [key, option] : duration_keys)
         for (const assignment* a : set_.list("Timer", key)) {
-            auto t = timespan(a);
-            if (!t) continue;
-            args.insert(args.end(), {std::string(option), seconds_text(*t)});
             deadline = deadline || key != "RandomizedDelaySec";
+            if (auto t = timespan(a))
+                args.insert(args.end(), {std::string(option), seconds_text(*t)});
         }
-    if (!deadline && problems_.empty())
+    if (!deadline)
         error_in_file(
             "no OnCalendar=, OnBootSec=, OnStartupSec=, OnActiveSec=, "
             "OnUnitActiveSec= or OnUnitInactiveSec=: the timer would never run");
@@ -64,10 +64,10 @@ void converter::timer_unit() {
     auto conditions = checks("Condition");
     std::vector<std::string> body = check_lines(conditions, "exit 0", "not starting");
     if (!conditions.empty())
-        out_.files.push_back({"service/restart",
-                              restart_program("always", std::chrono::milliseconds(100), false,
-                                              conditions, {}),
-                              true});
+        out_.files.push_back(
+            {"service/restart",
+             restart_program("always", std::chrono::milliseconds(100), false, conditions, {}),
+             true});
     if (auto persistent = boolean("Timer", "Persistent"); persistent.value_or(false) && calendar) {
         std::string stamp = fmt::format("{}/{}", timer_stamp_dir, out_.self.name);
         body.push_back(fmt::format("mkdir -p {}", timer_stamp_dir));

@@ -742,6 +742,9 @@ TEST_CASE("a socket unit that cannot be converted is an error naming its file an
                     socket_file, 3, "a socket for another service"));
     CHECK(has_error(convert_socket(service, "[Socket]\nBacklog=5\n"), socket_file, 0,
                     "nothing to listen on"));
+    // Whatever the service's own warnings (here '@'): the socket still needs an address.
+    CHECK(has_error(convert_socket("[Service]\nExecStart=@/bin/d d\n", "[Socket]\nBacklog=5\n"),
+                    socket_file, 0, "nothing to listen on"));
     CHECK(has_error(convert_socket("[Service]\nType=oneshot\nExecStart=/bin/d\n",
                                    "[Socket]\nListenStream=/run/d\n"),
                     socket_file, 0, "a socket unit for a Type=oneshot service"));
@@ -797,6 +800,11 @@ TEST_CASE("a timer unit that cannot work is an error naming its line") {
                       hw::diagnostic::level::error));
     auto never = convert("[Timer]\nAccuracySec=1h\n", "x.timer");
     CHECK(has_problem(never, 0, "the timer would never run", hw::diagnostic::level::error));
+    // A bad deadline is its own error, not also "never run"; a bad delay does not hide that.
+    auto bad_only = convert("[Timer]\nOnBootSec=soon\n", "x.timer");
+    CHECK(!has_problem(bad_only, 0, "the timer would never run", hw::diagnostic::level::error));
+    auto bad_delay = convert("[Timer]\nRandomizedDelaySec=soon\n", "x.timer");
+    CHECK(has_problem(bad_delay, 0, "the timer would never run", hw::diagnostic::level::error));
     auto bad_time = convert("[Timer]\nOnBootSec=soon\n", "x.timer");
     CHECK(
         has_problem(bad_time, 2, "OnBootSec=soon: not a time span", hw::diagnostic::level::error));
