@@ -52,20 +52,25 @@ bool make_parents(const std::string& path, mode_t mode) {
     return true;
 }
 
+// A user's or group's id: from the database (`known`, which getpwnam/getgrnam found), else the
+// name if it is a number; nullopt for an unknown name.
+template <class Id>
+std::optional<Id> id_of(const std::string& name, std::optional<Id> known) {
+    if (known) return known;
+    Id n = 0;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
+    if (name.empty() || ec != std::errc() || end != name.data() + name.size()) return std::nullopt;
+    return n;
+}
+
 std::optional<uid_t> user_id(const std::string& name) {
-    if (const passwd* p = ::getpwnam(name.c_str())) return p->pw_uid;
-    char* end = nullptr;
-    unsigned long n = std::strtoul(name.c_str(), &end, 10);
-    if (end && *end == '\0' && !name.empty()) return static_cast<uid_t>(n);
-    return std::nullopt;
+    const passwd* p = ::getpwnam(name.c_str());
+    return id_of<uid_t>(name, p ? std::optional(p->pw_uid) : std::nullopt);
 }
 
 std::optional<gid_t> group_id(const std::string& name) {
-    if (const group* g = ::getgrnam(name.c_str())) return g->gr_gid;
-    char* end = nullptr;
-    unsigned long n = std::strtoul(name.c_str(), &end, 10);
-    if (end && *end == '\0' && !name.empty()) return static_cast<gid_t>(n);
-    return std::nullopt;
+    const group* g = ::getgrnam(name.c_str());
+    return id_of<gid_t>(name, g ? std::optional(g->gr_gid) : std::nullopt);
 }
 
 // The owner, group and mode that --owner, --group and --mode give a socket's or FIFO's file.

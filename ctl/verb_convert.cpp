@@ -149,6 +149,7 @@ class unit_converter {
                                    bool& warned);
     std::optional<int> add_socket(unit_source& service, const std::string& socket_path,
                                   tally& count, bool& warned);
+    const std::vector<std::pair<std::string, std::string>>& socket_services(const std::string& dir);
     std::optional<std::string> find(const bundle_ref& b) const {
         std::string in_root = bundle_path_in(root_, b);
         if (converting_.contains(b) || exists(in_root)) return in_root;
@@ -162,6 +163,7 @@ class unit_converter {
     bundle_path search_;
     std::string root_, prefix_;
     std::set<bundle_ref> converting_;
+    std::map<std::string, std::vector<std::pair<std::string, std::string>>> socket_services_;
 };
 
 int unit_converter::convert(const std::string& path, tally& count) {
@@ -215,11 +217,22 @@ std::optional<int> unit_converter::add_sockets(unit_source& service, const std::
     std::string dir = dir_of(std::filesystem::absolute(path).lexically_normal().string());
     if (auto failed = add_socket(service, dir + "/" + stem + ".socket", count, warned))
         return failed;
-    for (const auto& entry : sorted_entries(dir))
-        if (entry.ends_with(".socket") && entry != stem + ".socket" &&
-            socket_service(dir + "/" + entry) == base_of(path))
+    for (const auto& [entry, named] : socket_services(dir))
+        if (entry != stem + ".socket" && named == base_of(path))
             if (auto failed = add_socket(service, dir + "/" + entry, count, warned)) return failed;
     return std::nullopt;
+}
+
+// The socket units in `dir` with their Service= (or ""), read once per directory however many
+// of its services are converted.
+const std::vector<std::pair<std::string, std::string>>& unit_converter::socket_services(
+    const std::string& dir) {
+    auto [it, added] = socket_services_.try_emplace(dir);
+    if (added)
+        for (const auto& entry : sorted_entries(dir))
+            if (entry.ends_with(".socket"))
+                it->second.emplace_back(entry, socket_service(dir + "/" + entry));
+    return it->second;
 }
 
 // The socket unit at `socket_path` read into `service`; nothing if it is not there or masked.

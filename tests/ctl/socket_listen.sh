@@ -93,6 +93,14 @@ case $(sed -n 2p "$T/served6") in
     *) fail "PORT alone: $(cat "$T/served6")" ;;
 esac
 
+# --owner and --group: a name or a number; an unknown name fails before the program runs.
+expect 0 "$LISTEN" --stream "$T/owned.sock" --owner "$(id -un)" --group "$(id -g)" -- true
+same "owner and group" "$(id -u) $(id -g)" "$(stat -c '%u %g' "$T/owned.sock")"
+expect 111 "$LISTEN" --stream "$T/unowned.sock" --owner no-such-user-here -- true
+has "an unknown user" "$err" "$T/unowned.sock: no such user: no-such-user-here"
+expect 111 "$LISTEN" --stream "$T/unowned.sock" --group 12x -- true
+has "not a number" "$err" "no such group: 12x"
+
 # Failures: the socket, the command line, the program.
 expect 111 "$LISTEN" --stream 192.0.2.1:80 -- true
 has "an address not ours" "$err" "socket-listen: error: 192.0.2.1:80: bind: Cannot assign requested address"
